@@ -1,0 +1,1 @@
+"""What the coordinator describes: frozen pydantic models, no heavy dependencies."""

@@ -1,0 +1,71 @@
+"""Continuity parameters and events for `simulate` and `replan`."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from wachtplanner.domain.base import FrozenModel, Id
+from wachtplanner.domain.organisation import Accepting
+from wachtplanner.domain.people import Doctor
+
+
+class ContinuityParams(FrozenModel):
+    """Capacity and demand figures of the continuity simulation (reference/domain.md §7.8)."""
+
+    gmd_capacity_per_fte: float = Field(default=1800, gt=0)
+    intake_per_week_per_fte: float = Field(default=20, ge=0)
+    contacts_per_patient_per_year: float = Field(default=4.5, ge=0)
+    acute_share: float = Field(default=0.3, ge=0, le=1)
+
+
+class DoctorLoss(FrozenModel):
+    """A doctor stops suddenly (death, illness): no duty from ``date``."""
+
+    type: Literal["doctor_loss"]
+    doctor: Id
+    date: date
+
+
+class PatientStop(FrozenModel):
+    """A practice closes to new patients from ``date``."""
+
+    type: Literal["patient_stop"]
+    practice: Id
+    date: date
+
+
+class AcceptingChange(FrozenModel):
+    """A practice's intake status changes on ``date``."""
+
+    type: Literal["accepting_change"]
+    practice: Id
+    date: date
+    accepting: Accepting
+
+
+class DoctorJoin(FrozenModel):
+    """A new doctor joins the circle on ``date``."""
+
+    type: Literal["doctor_join"]
+    doctor: Doctor
+    date: date
+
+
+class RetirementWave(FrozenModel):
+    """Doctors at or above ``min_age`` (solo practices only if ``solo_only``) stop, spread over
+    ``within_years`` from ``start`` (the horizon start when omitted)."""
+
+    type: Literal["retirement_wave"]
+    min_age: int = Field(ge=0)
+    solo_only: bool = False
+    within_years: int = Field(default=5, ge=1)
+    start: date | None = Field(default=None, alias="from")
+
+
+Event = Annotated[
+    DoctorLoss | PatientStop | AcceptingChange | DoctorJoin | RetirementWave,
+    Field(discriminator="type"),
+]

@@ -1,0 +1,100 @@
+"""Doctors, their exemptions, unavailability and fairness carry-over."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal, Self
+
+from pydantic import Field, model_validator
+
+from wachtplanner.domain.base import FrozenModel, Id
+
+Role = Literal["gp", "trainee", "emergency", "replacement"]
+ExemptionReason = Literal["health", "age", "family", "practice"]
+
+
+class DateRange(FrozenModel):
+    """An inclusive range of local dates; a missing end means open-ended."""
+
+    start: date | None = Field(default=None, alias="from")
+    end: date | None = Field(default=None, alias="to")
+
+    @model_validator(mode="after")
+    def _end_not_before_start(self) -> Self:
+        if self.start is not None and self.end is not None and self.end < self.start:
+            msg = f"to {self.end.isoformat()} is before from {self.start.isoformat()}"
+            raise ValueError(msg)
+        return self
+
+    def covers(self, day: date) -> bool:
+        """Return whether ``day`` lies within the range."""
+        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
+
+
+class Exemption(DateRange):
+    """A granted exemption (vrijstelling): no duty of the listed shift types (all when empty).
+
+    A pending request does not exempt: only granted exemptions belong here.
+    """
+
+    reason: ExemptionReason
+    shift_types: tuple[Id, ...] = ()
+
+
+class Unavailability(DateRange):
+    """Leave or another absence: no duty that touches these dates."""
+
+    start: date = Field(alias="from")
+    end: date = Field(alias="to")
+    reason: str = ""
+
+
+class CarryOver(FrozenModel):
+    """Fairness balance from earlier rosters, in points; positive means the doctor did more than
+    their share and so owes less now.
+
+    ``points`` is spread over the fairness tags in proportion to the doctor's targets; ``tags``
+    gives a balance per tag explicitly.
+    """
+
+    points: float = 0.0
+    tags: dict[str, float] = Field(default_factory=dict)
+
+
+class Doctor(FrozenModel):
+    """A doctor of the circle.
+
+    Parameters
+    ----------
+    practice
+        The practice id; ``area`` defaults to the practice's area.
+    fte
+        Working fraction, 0 < fte <= 1.
+    gmd
+        Patients holding their global medical record (GMD) with this doctor.
+    role
+        ``gp``, ``trainee`` (HAIO, needs a ``supervisor``), ``emergency`` or ``replacement``.
+    avoid
+        Dates the doctor prefers not to work (soft).
+    """
+
+    id: Id
+    name: str
+    practice: Id | None = None
+    area: Id | None = None
+    fte: float = Field(default=1.0, gt=0, le=1)
+    gmd: int = Field(default=0, ge=0)
+    birth_date: date | None = None
+    role: Role = "gp"
+    supervisor: Id | None = None
+    exemptions: tuple[Exemption, ...] = ()
+    unavailable: tuple[Unavailability, ...] = ()
+    avoid: tuple[date, ...] = ()
+    carry_over: CarryOver = CarryOver()
+
+    def age_on(self, day: date) -> int | None:
+        """Return the doctor's age in whole years on ``day``, or None without a birth date."""
+        if self.birth_date is None:
+            return None
+        born = self.birth_date
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))

@@ -1,0 +1,77 @@
+"""Shift types: templates of duty that `expand` turns into concrete instances."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from wachtplanner.domain.base import FrozenModel, Id, LocalTime
+from wachtplanner.domain.people import Role
+
+Scope = Literal["area", "post", "practice", "emergency_point"]
+DayToken = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun", "holiday", "holiday_eve"]
+
+WEEKDAY_TOKENS: tuple[DayToken, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class ShiftType(FrozenModel):
+    """A kind of duty, repeated on the listed days in every unit of its scope.
+
+    Parameters
+    ----------
+    scope
+        One pool per unit: per area (weeknight), per post (weekend), per practice (overflow) or
+        per emergency point.
+    scope_ids
+        Limit the shift type to these units of its scope (all units when empty).
+    days
+        Weekday names plus ``holiday`` (the holiday itself) and ``holiday_eve`` (the day before).
+    start, end
+        Local wall-clock times. ``end <= start`` ends the next day; ``span_days`` counts day
+        boundaries for longer blocks (weekend Fri 19:00 -> Mon 08:00 is ``span_days: 3``).
+    skip_holidays
+        No instance on a holiday, nor (for overnight types) on a holiday eve, whose night runs
+        into the holiday; the holiday type covers those.
+    need
+        Doctors per instance, exactly.
+    points_per_hour
+        Fairness points per real elapsed hour.
+    tags
+        Fairness tags (``night``, ``weekend``, ``holiday``, ``day`` …); the shift type's own id
+        when empty. Instances of types tagged ``weekend`` are the weekends of the spacing rule.
+    merge_with_weekend
+        A holiday block that overlaps or touches a weekend block of the same unit extends that
+        weekend instead of creating a second, overlapping block.
+    """
+
+    id: Id
+    label: str | None = None
+    scope: Scope
+    scope_ids: tuple[Id, ...] = ()
+    days: tuple[DayToken, ...] = Field(min_length=1)
+    start: LocalTime
+    end: LocalTime
+    span_days: int = Field(default=1, ge=1, le=14)
+    skip_holidays: bool = False
+    need: int = Field(default=1, ge=1)
+    roles: tuple[Role, ...] = Field(default=("gp", "trainee"), min_length=1)
+    points_per_hour: float = Field(default=1.0, ge=0)
+    tags: tuple[Id, ...] = ()
+    merge_with_weekend: bool = False
+    location: str | None = None
+
+    @property
+    def display_label(self) -> str:
+        """Return the label, or the id when no label was given."""
+        return self.label or self.id
+
+    @property
+    def fairness_tags(self) -> tuple[str, ...]:
+        """Return the tags this type's points count towards."""
+        return self.tags or (self.id,)
+
+    @property
+    def overnight(self) -> bool:
+        """Return whether an instance ends on a later day than it starts."""
+        return self.end <= self.start or self.span_days > 1

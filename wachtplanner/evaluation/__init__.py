@@ -1,0 +1,1 @@
+"""The independent second opinion: every rule, penalty and fairness figure in plain Python."""

@@ -1,0 +1,139 @@
+"""``solve``: scenario in, verified result out."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from wachtplanner.domain.scenario import Scenario
+from wachtplanner.evaluation.objective import evaluate_roster
+from wachtplanner.exceptions import Issue, RosterError, ScenarioInfeasibleError, SolverError
+from wachtplanner.expand import ShiftInstance, expand_shifts
+from wachtplanner.result import Result, SolveStatus, scenario_hash
+from wachtplanner.solver.cpsat.constraints import RULE_BUILDERS
+from wachtplanner.solver.cpsat.model import CpSatModel, ProgressFn
+from wachtplanner.solver.instance import Instance, compile_instance
+from wachtplanner.solver.params import SolverParams
+from wachtplanner.solver.presolve import check_feasible_counts
+
+_DIAGNOSE_LIMIT_S = 10.0
+
+
+def _check_fixed(
+    scenario: Scenario, shifts: Sequence[ShiftInstance], fixed: Sequence[tuple[str, str]]
+) -> None:
+    known = {s.shift_id for s in shifts}
+    issues = [
+        Issue(f"fixed[{n}]", f"shift '{s}' is not a shift of this scenario.")
+        for n, (s, _) in enumerate(fixed)
+        if s not in known
+    ]
+    issues += [
+        Issue(f"fixed[{n}]", f"doctor '{d}' is not a doctor of this scenario.")
+        for n, (_, d) in enumerate(fixed)
+        if d not in scenario.doctors_by_id
+    ]
+    if issues:
+        raise RosterError(issues)
+
+
+def _diagnose(instance: Instance, params: SolverParams) -> list[str]:
+    """Find which single hard rule, when dropped, lets a roster exist."""
+    rules = instance.scenario.rules
+    candidates = ["rest", "supervision"]
+    if rules.max_hours_per_month is not None and rules.max_hours_per_month.hard:
+        candidates.append("monthly_cap")
+    if rules.min_days_between_weekends is not None and rules.min_days_between_weekends.hard:
+        candidates.append("weekend_spacing")
+    culprits = []
+    probe = params.model_copy(
+        update={"time_limit_s": _DIAGNOSE_LIMIT_S, "deterministic_time": None}
+    )
+    for rule in candidates:
+        enabled = [r for r in RULE_BUILDERS if r != rule]
+        outcome = CpSatModel(instance, enabled).solve(probe, stages=("max_excess",))
+        if outcome.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
+            culprits.append(rule)
+    return culprits
+
+
+def solve(
+    scenario: Scenario,
+    params: SolverParams | None = None,
+    *,
+    fixed: Sequence[tuple[str, str]] = (),
+    progress: ProgressFn | None = None,
+) -> Result:
+    """Solve a scenario and verify the roster with the independent checker.
+
+    Parameters
+    ----------
+    fixed
+        ``(shift_id, doctor_id)`` assignments that must be kept.
+    progress
+        Called with (stage, objective, bound, elapsed seconds) on every improvement.
+
+    Raises
+    ------
+    ScenarioInfeasibleError
+        When no roster satisfies the hard rules, with reasons.
+    SolverError
+        When the solver's roster fails the checker or its objective disagrees (a bug).
+    """
+    params = params or SolverParams()
+    started = time.perf_counter()
+    shifts = expand_shifts(scenario)
+    _check_fixed(scenario, shifts, fixed)
+    instance = compile_instance(scenario, shifts, fixed=fixed)
+    check_feasible_counts(instance)
+    model = CpSatModel(instance)
+    build_time_s = time.perf_counter() - started
+    solved = model.solve(params, progress)
+    if solved.status is SolveStatus.INFEASIBLE:
+        culprits = _diagnose(instance, params)
+        if culprits:
+            raise ScenarioInfeasibleError(
+                [
+                    f"No roster satisfies all hard rules together; without the rule "
+                    f"'{rule}' one exists, so '{rule}' is what blocks it."
+                    for rule in culprits
+                ]
+            )
+        raise ScenarioInfeasibleError(
+            [
+                "No roster satisfies all hard rules together (proven by CP-SAT); every shift has "
+                "enough eligible doctors and no single rule is to blame: the rules conflict jointly."
+            ]
+        )
+    if solved.status is SolveStatus.NO_SOLUTION:
+        return Result(
+            SolveStatus.NO_SOLUTION,
+            solved.roster,
+            {},
+            (),
+            time.perf_counter() - started,
+            build_time_s,
+            None,
+            scenario_hash(scenario),
+            len(model.x),
+        )
+    evaluation = evaluate_roster(scenario, shifts, solved.roster)
+    if evaluation.hard_violations:
+        details = "; ".join(v.message for v in evaluation.hard_violations[:5])
+        raise SolverError(f"the solver's roster breaks hard rules per the checker: {details}")
+    if evaluation.terms.as_dict() != solved.terms:
+        raise SolverError(
+            f"solver and checker disagree on the objective: {solved.terms} vs "
+            f"{evaluation.terms.as_dict()}"
+        )
+    return Result(
+        solved.status,
+        solved.roster,
+        solved.terms,
+        solved.stages,
+        time.perf_counter() - started,
+        build_time_s,
+        solved.time_to_first_s,
+        scenario_hash(scenario),
+        len(model.x),
+    )

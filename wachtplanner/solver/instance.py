@@ -1,0 +1,221 @@
+"""Compile a scenario into the solver's language: indices, integer minutes, eligible pairs.
+
+Eligibility is where four hard rules live on the solver side (``PAIR_FILTERS``): a variable is
+created only for a (doctor, shift) pair that passes scope, role, unavailability, exemption and
+the supervisor-reachability part of supervision. No OR-Tools here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from wachtplanner.domain.people import Doctor
+from wachtplanner.domain.scenario import Scenario
+from wachtplanner.evaluation.fairness import compute_targets, exempt_from, instance_tags
+from wachtplanner.expand import ShiftInstance
+
+
+def touched_dates(shift: ShiftInstance) -> frozenset[date]:
+    """Return the local dates an instance has at least one minute on."""
+    first, last = shift.start.date(), (shift.end - timedelta(minutes=1)).date()
+    return frozenset(first + timedelta(days=n) for n in range((last - first).days + 1))
+
+
+@dataclass(frozen=True)
+class PairContext:
+    """Per-doctor lookups the pair filters use."""
+
+    scenario: Scenario
+    unavailable_dates: dict[str, frozenset[date]]
+
+
+def _in_scope(ctx: PairContext, doctor: Doctor, shift: ShiftInstance) -> bool:
+    return ctx.scenario.doctor_in_unit(doctor, shift.scope, shift.scope_id)
+
+
+def _role_allowed(ctx: PairContext, doctor: Doctor, shift: ShiftInstance) -> bool:
+    del ctx
+    return doctor.role in shift.roles
+
+
+def _available(ctx: PairContext, doctor: Doctor, shift: ShiftInstance) -> bool:
+    away = ctx.unavailable_dates.get(doctor.id)
+    return not away or away.isdisjoint(touched_dates(shift))
+
+
+def _not_exempt(ctx: PairContext, doctor: Doctor, shift: ShiftInstance) -> bool:
+    del ctx
+    return not exempt_from(doctor, shift)
+
+
+def _supervisor_reachable(ctx: PairContext, doctor: Doctor, shift: ShiftInstance) -> bool:
+    if doctor.role != "trainee" or doctor.supervisor is None:
+        return True
+    away = ctx.unavailable_dates.get(doctor.supervisor)
+    return not away or away.isdisjoint(touched_dates(shift))
+
+
+PairFilter = Callable[[PairContext, Doctor, ShiftInstance], bool]
+
+PAIR_FILTERS: dict[str, PairFilter] = {
+    "scope": _in_scope,
+    "role": _role_allowed,
+    "unavailable": _available,
+    "exemption": _not_exempt,
+    "supervision": _supervisor_reachable,
+}
+"""Hard rules enforced by not creating a variable; the order is the order reasons are given."""
+
+EXCLUSION_REASONS: dict[str, str] = {
+    "scope": "outside the scope",
+    "role": "wrong role",
+    "unavailable": "unavailable",
+    "exemption": "exempt",
+    "supervision": "supervisor unavailable",
+}
+
+
+def exclusion_reason(ctx: PairContext, doctor: Doctor, shift: ShiftInstance) -> str | None:
+    """Return the first rule that keeps a doctor off a shift, or None if eligible."""
+    for rule, allowed in PAIR_FILTERS.items():
+        if not allowed(ctx, doctor, shift):
+            return rule
+    return None
+
+
+def pair_context(scenario: Scenario) -> PairContext:
+    """Return the lookups for the pair filters."""
+    away: dict[str, frozenset[date]] = {}
+    for doctor in scenario.doctors:
+        days: set[date] = set()
+        for period in doctor.unavailable:
+            days.update(
+                period.start + timedelta(days=n)
+                for n in range((period.end - period.start).days + 1)
+            )
+        if days:
+            away[doctor.id] = frozenset(days)
+    return PairContext(scenario, away)
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    """A fairness row in solver terms."""
+
+    doctor_idx: int
+    tag: str
+    target_centi: int
+    band_centi: int
+
+
+@dataclass(frozen=True)
+class Instance:
+    """The compiled problem.
+
+    ``start_min``/``end_min`` are real minutes since the horizon's first local midnight, so
+    differences are true elapsed time across DST changes.
+    """
+
+    scenario: Scenario
+    shifts: tuple[ShiftInstance, ...]
+    doctors: tuple[Doctor, ...]
+    start_min: tuple[int, ...]
+    end_min: tuple[int, ...]
+    shifts_of_doctor: tuple[tuple[int, ...], ...]
+    doctors_of_shift: tuple[tuple[int, ...], ...]
+    tag_points: tuple[dict[str, int], ...]
+    targets: tuple[TargetRow, ...]
+    fixed: tuple[tuple[int, int], ...]
+    excluded: dict[tuple[int, int], str]
+
+    @property
+    def num_pairs(self) -> int:
+        """Return the number of eligible (doctor, shift) pairs."""
+        return sum(len(s) for s in self.shifts_of_doctor)
+
+    def shift_index(self) -> dict[str, int]:
+        """Return shift ids to indices."""
+        return {s.shift_id: i for i, s in enumerate(self.shifts)}
+
+    def doctor_index(self) -> dict[str, int]:
+        """Return doctor ids to indices."""
+        return {d.id: i for i, d in enumerate(self.doctors)}
+
+
+def interval_cliques(
+    items: Sequence[int], start: Sequence[int], end: Sequence[int], *, slack: int = 0
+) -> list[list[int]]:
+    """Return the maximal groups of items whose intervals ``[start, end + slack)`` share a moment.
+
+    Any two items that conflict appear together in at least one group, so one at-most-one
+    constraint per group covers every conflicting pair.
+    """
+    order = sorted(items, key=lambda i: start[i])
+    groups: list[list[int]] = []
+    active: list[int] = []
+    for position, item in enumerate(order):
+        active = [a for a in active if end[a] + slack > start[item]]
+        active.append(item)
+        following = order[position + 1] if position + 1 < len(order) else None
+        closes = following is None or any(end[a] + slack <= start[following] for a in active)
+        if closes and len(active) > 1:
+            groups.append(list(active))
+    return groups
+
+
+def _minutes_since(origin: datetime, instant: datetime) -> int:
+    return int((instant.astimezone(UTC) - origin).total_seconds()) // 60
+
+
+def compile_instance(
+    scenario: Scenario,
+    shifts: Sequence[ShiftInstance],
+    *,
+    fixed: Sequence[tuple[str, str]] = (),
+) -> Instance:
+    """Return the index-based problem; ``fixed`` holds (shift_id, doctor_id) pairs to keep."""
+    ctx = pair_context(scenario)
+    doctors = scenario.doctors
+    origin = datetime.combine(scenario.horizon.start, time(0), tzinfo=scenario.tz).astimezone(UTC)
+    shifts_of_doctor: list[list[int]] = [[] for _ in doctors]
+    doctors_of_shift: list[list[int]] = [[] for _ in shifts]
+    excluded: dict[tuple[int, int], str] = {}
+    pools: dict[tuple[str, str, tuple[str, ...]], list[int]] = {}
+    for s_idx, shift in enumerate(shifts):
+        key = (shift.scope, shift.scope_id, shift.roles)
+        if key not in pools:
+            pools[key] = [
+                d_idx
+                for d_idx, doctor in enumerate(doctors)
+                if _in_scope(ctx, doctor, shift) and _role_allowed(ctx, doctor, shift)
+            ]
+        for d_idx in pools[key]:
+            reason = exclusion_reason(ctx, doctors[d_idx], shift)
+            if reason is None:
+                shifts_of_doctor[d_idx].append(s_idx)
+                doctors_of_shift[s_idx].append(d_idx)
+            else:
+                excluded[d_idx, s_idx] = reason
+    doctor_idx = {d.id: i for i, d in enumerate(doctors)}
+    shift_idx = {s.shift_id: i for i, s in enumerate(shifts)}
+    targets = compute_targets(scenario, shifts)
+    return Instance(
+        scenario=scenario,
+        shifts=tuple(shifts),
+        doctors=doctors,
+        start_min=tuple(_minutes_since(origin, s.start) for s in shifts),
+        end_min=tuple(_minutes_since(origin, s.end) for s in shifts),
+        shifts_of_doctor=tuple(tuple(s) for s in shifts_of_doctor),
+        doctors_of_shift=tuple(tuple(d) for d in doctors_of_shift),
+        tag_points=tuple(instance_tags(scenario, s) for s in shifts),
+        targets=tuple(
+            TargetRow(doctor_idx[t.doctor_id], t.tag, t.target_centi, t.band_centi)
+            for _, t in sorted(targets.items())
+        ),
+        fixed=tuple(
+            (doctor_idx[d], shift_idx[s]) for s, d in fixed if d in doctor_idx and s in shift_idx
+        ),
+        excluded=excluded,
+    )
