@@ -1,4 +1,4 @@
-"""Exception hierarchy. No layer above `domain` is imported here; the CLI maps these to exit codes."""
+"""Exception hierarchy; only the CLI maps these to exit codes."""
 
 from __future__ import annotations
 

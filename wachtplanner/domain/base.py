@@ -10,7 +10,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, St
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
 
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=80)]
-"""An identifier: letters, digits, '-', '_' or '.', no spaces or slashes (ids end up in file names)."""
+"""An identifier: letters, digits, '-', '_' or '.'; no spaces or slashes (ids name files)."""
 
 
 def _time_from_yaml(value: Any) -> Any:

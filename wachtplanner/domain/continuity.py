@@ -55,8 +55,11 @@ class DoctorJoin(FrozenModel):
 
 
 class RetirementWave(FrozenModel):
-    """Doctors at or above ``min_age`` (solo practices only if ``solo_only``) stop, spread over
-    ``within_years`` from ``start`` (the horizon start when omitted)."""
+    """Doctors at or above ``min_age`` stop over a number of years.
+
+    Only solo practices when ``solo_only``; spread over ``within_years`` from ``start`` (the
+    horizon start when omitted).
+    """
 
     type: Literal["retirement_wave"]
     min_age: int = Field(ge=0)

@@ -88,11 +88,9 @@ def locate(root_model: type[BaseModel], data: Any, loc: tuple[str | int, ...]) -
             path += item_label(child(node, key), key)
             node = child(node, key)
             continue
-        if model is None or key not in _field_names(model):
-            if _is_union_label(key, node):
-                if model is not None:
-                    model = _pick_member(model, key, node)
-                continue
+        unknown = model is None or key not in _field_names(model)
+        if unknown and _is_union_label(key, node):
+            continue
         path += f".{key}" if path else key
         owner = model
         model = _field_model(model, key, child(node, key)) if model is not None else None
@@ -112,11 +110,6 @@ def _field_model(model: type[BaseModel], key: str, node: Any) -> type[BaseModel]
             candidates = _models_in(field.annotation)
             return _match(candidates, node)
     return None
-
-
-def _pick_member(model: type[BaseModel], key: str, node: Any) -> type[BaseModel]:
-    del key, node
-    return model
 
 
 def _match(candidates: list[type[BaseModel]], node: Any) -> type[BaseModel] | None:

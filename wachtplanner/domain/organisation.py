@@ -50,7 +50,7 @@ class Practice(FrozenModel):
 
 
 class EmergencyPoint(FrozenModel):
-    """An emergency point (noodpunt) for patients without a GP, staffed by ``role: emergency`` doctors."""
+    """An emergency point (noodpunt) for patients without a GP, staffed by emergency doctors."""
 
     id: Id
     name: str | None = None

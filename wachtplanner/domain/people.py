@@ -50,8 +50,9 @@ class Unavailability(DateRange):
 
 
 class CarryOver(FrozenModel):
-    """Fairness balance from earlier rosters, in points; positive means the doctor did more than
-    their share and so owes less now.
+    """Fairness balance from earlier rosters, in points.
+
+    Positive means the doctor did more than their share and so owes less now.
 
     ``points`` is spread over the fairness tags in proportion to the doctor's targets; ``tags``
     gives a balance per tag explicitly.

@@ -6,7 +6,7 @@ from wachtplanner.domain.base import FrozenModel
 
 
 class Assignment(FrozenModel):
-    """One doctor on one shift instance, ``shift_id`` as ``<shift_type>/<scope_id>/<start date>``."""
+    """One doctor on one shift instance (``<shift_type>/<scope_id>/<start date>``)."""
 
     shift_id: str
     doctor_id: str

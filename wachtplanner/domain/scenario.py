@@ -131,21 +131,23 @@ class Scenario(FrozenModel):
 
     def unit_ids(self, scope: Scope) -> tuple[str, ...]:
         """Return the ids of every unit of a scope kind."""
-        units: Sequence[Area | Post | Practice | EmergencyPoint] = {
-            "area": self.areas,
-            "post": self.posts,
-            "practice": self.practices,
-            "emergency_point": self.emergency_points,
-        }[scope]
-        return tuple(u.id for u in units)
+        if scope == "area":
+            return tuple(u.id for u in self.areas)
+        if scope == "post":
+            return tuple(u.id for u in self.posts)
+        if scope == "practice":
+            return tuple(u.id for u in self.practices)
+        return tuple(u.id for u in self.emergency_points)
 
-    def unit_name(self, scope: Scope, unit_id: str) -> str:
-        """Return the display name of a scope unit."""
-        for unit in (*self.areas, *self.posts, *self.practices, *self.emergency_points):
-            if unit.id == unit_id and unit.name:
-                return unit.name
-        del scope
-        return unit_id
+    def unit_name(self, unit_id: str) -> str:
+        """Return the display name of an area, post, practice or emergency point."""
+        units: list[Area | Post | Practice | EmergencyPoint] = [
+            *self.areas,
+            *self.posts,
+            *self.practices,
+            *self.emergency_points,
+        ]
+        return next((u.name for u in units if u.id == unit_id and u.name), unit_id)
 
     def doctor_in_unit(self, doctor: Doctor, scope: Scope, unit_id: str) -> bool:
         """Return whether a doctor belongs to the pool of a scope unit."""
@@ -235,9 +237,9 @@ def _check_organisation(data: Mapping[str, Any]) -> list[Issue]:
                 issues.append(Issue(f"{location}.areas[{index}]", unknown_ref("area", area, areas)))
     for key in ("practices", "emergency_points"):
         for location, item in _items(data, key):
-            area = item.get("area")
-            if isinstance(area, str) and area not in areas:
-                issues.append(Issue(f"{location}.area", unknown_ref("area", area, areas)))
+            ref = item.get("area")
+            if isinstance(ref, str) and ref not in areas:
+                issues.append(Issue(f"{location}.area", unknown_ref("area", ref, areas)))
     return issues
 
 
@@ -373,11 +375,11 @@ def _check_events(data: Mapping[str, Any]) -> list[Issue]:
                     )
                 )
         practice = child(event, "practice")
-        if kind in {"patient_stop", "accepting_change"} and isinstance(practice, str):
-            if practice not in practices:
-                issues.append(
-                    Issue(f"{location}.practice", unknown_ref("practice", practice, practices))
-                )
+        known_kind = kind in {"patient_stop", "accepting_change"}
+        if known_kind and isinstance(practice, str) and practice not in practices:
+            issues.append(
+                Issue(f"{location}.practice", unknown_ref("practice", practice, practices))
+            )
     return issues
 
 
@@ -389,4 +391,4 @@ _CROSS_CHECKS: tuple[Callable[[Mapping[str, Any]], list[Issue]], ...] = (
     _check_events,
 )
 
-__all__ = ["Horizon", "HolidaySpec", "Id", "Scenario"]
+__all__ = ["HolidaySpec", "Horizon", "Id", "Scenario"]

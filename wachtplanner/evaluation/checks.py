@@ -112,12 +112,14 @@ def check_scope(ctx: CheckContext) -> list[Violation]:
     for duty in ctx.duties:
         instance, doctor = duty.instance, duty.doctor
         area = doctor.area or scenario.practices_by_id[str(doctor.practice)].area
-        member = {
-            "area": lambda: area == instance.scope_id,
-            "post": lambda: area in posts[instance.scope_id],
-            "practice": lambda: doctor.practice == instance.scope_id,
-            "emergency_point": lambda: points[instance.scope_id] == area,
-        }[instance.scope]()
+        if instance.scope == "area":
+            member = area == instance.scope_id
+        elif instance.scope == "post":
+            member = area in posts[instance.scope_id]
+        elif instance.scope == "practice":
+            member = doctor.practice == instance.scope_id
+        else:
+            member = points[instance.scope_id] == area
         if not member:
             violations.append(
                 Violation(

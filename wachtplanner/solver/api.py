@@ -101,8 +101,9 @@ def solve(
             )
         raise ScenarioInfeasibleError(
             [
-                "No roster satisfies all hard rules together (proven by CP-SAT); every shift has "
-                "enough eligible doctors and no single rule is to blame: the rules conflict jointly."
+                "No roster satisfies all hard rules together (proven by CP-SAT); every shift "
+                "has enough eligible doctors and no single rule is to blame: the rules conflict "
+                "jointly."
             ]
         )
     if solved.status is SolveStatus.NO_SOLUTION:

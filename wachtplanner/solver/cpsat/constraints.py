@@ -90,8 +90,10 @@ def build_supervision(ctx: BuildContext) -> None:
 
 
 def build_monthly_cap(ctx: BuildContext) -> None:
-    """Per doctor and month of local start: sum of minutes <= cap (hard), or pay per started
-    hour above it (soft): 60 * over >= minutes - cap, cost weight_per_hour * over."""
+    """Cap duty minutes per doctor and month of local start.
+
+    Hard: sum of minutes <= cap. Soft: 60 * over >= minutes - cap, cost weight_per_hour * over.
+    """
     rule = ctx.instance.scenario.rules.max_hours_per_month
     if rule is None:
         return
@@ -116,8 +118,10 @@ def build_monthly_cap(ctx: BuildContext) -> None:
 
 
 def build_weekend_spacing(ctx: BuildContext) -> None:
-    """Two weekend shifts a, b of one doctor with fewer than ``days`` between their start dates:
-    forbidden (hard) or x[a] + x[b] - z <= 1 with cost weight * z (soft)."""
+    """Space a doctor's weekend shifts at least ``days`` apart (by local start date).
+
+    For a closer pair a, b: forbidden (hard), or x[a] + x[b] - z <= 1 with cost weight * z.
+    """
     rule = ctx.instance.scenario.rules.min_days_between_weekends
     if rule is None:
         return

@@ -42,7 +42,7 @@ class Solved:
     time_to_first_s: float | None
 
 
-class _Progress(cp_model.CpSolverSolutionCallback):  # type: ignore[misc]
+class _Progress(cp_model.CpSolverSolutionCallback):
     def __init__(self, stage: str, started: float, report: ProgressFn | None) -> None:
         super().__init__()
         self.stage, self.started, self.report = stage, started, report
@@ -81,7 +81,7 @@ class CpSatModel:
 
     def _fairness(self) -> tuple[cp_model.IntVar, cp_model.LinearExprT]:
         inst = self.instance
-        excesses: list[cp_model.LinearExprT] = []
+        excesses: list[cp_model.IntVar | int] = []
         constant_max = 0
         bound = 0
         for row in inst.targets:
@@ -104,18 +104,18 @@ class CpSatModel:
             excesses.append(excess)
             bound = max(bound, top)
         largest = self.model.new_int_var(constant_max, max(bound, constant_max), "max_excess")
-        for excess in excesses:
-            self.model.add(largest >= excess)
-        return largest, sum(excesses)
+        for item in excesses:
+            self.model.add(largest >= item)
+        return largest, cp_model.LinearExpr.sum(excesses)
 
     def _hint(self, solver: cp_model.CpSolver) -> None:
-        self.model.clear_hints()
+        self.model.clear_hints()  # type: ignore[no-untyped-call]
         for var in self.x.values():
             self.model.add_hint(var, solver.boolean_value(var))
 
     def hint_roster(self, pairs: Collection[tuple[int, int]]) -> None:
         """Start from a given roster (doctor, shift index pairs), e.g. a greedy one."""
-        self.model.clear_hints()
+        self.model.clear_hints()  # type: ignore[no-untyped-call]
         for key, var in self.x.items():
             self.model.add_hint(var, key in pairs)
 

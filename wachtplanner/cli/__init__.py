@@ -1,0 +1,66 @@
+"""The ``wachtplanner`` command. Only this package knows click; it maps errors to exit codes.
+
+Exit codes: 0 ok · 1 internal error · 2 usage · 3 invalid scenario or roster file ·
+4 no feasible roster · 5 roster breaks hard rules.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from typing import Any
+
+import click
+
+from wachtplanner import __version__
+from wachtplanner.cli.commands import check, schema, solve, validate
+from wachtplanner.exceptions import (
+    InputFileError,
+    ScenarioInfeasibleError,
+    SolverError,
+    WachtplannerError,
+)
+
+EXIT_INTERNAL, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_HARD_VIOLATION = 1, 3, 4, 5
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except InputFileError as exc:
+            for issue in exc.issues:
+                click.echo(str(issue), err=True)
+            click.echo(f"{len(exc.issues)} problem(s) found.", err=True)
+            ctx.exit(EXIT_INPUT)
+        except ScenarioInfeasibleError as exc:
+            click.echo("No feasible roster:", err=True)
+            for reason in exc.reasons:
+                click.echo(f"  - {reason}", err=True)
+            ctx.exit(EXIT_INFEASIBLE)
+        except (SolverError, WachtplannerError) as exc:
+            click.echo(f"Internal error: {exc}", err=True)
+            ctx.exit(EXIT_INTERNAL)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                traceback.print_exc()
+            click.echo(f"Internal error: {type(exc).__name__}: {exc}", err=True)
+            ctx.exit(EXIT_INTERNAL)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="wachtplanner")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """On-call rosters for Flemish GP circles: validate, solve, check."""
+    ctx.obj = {"debug": debug}
+
+
+for command in (validate.command, solve.command, check.command, schema.command):
+    main.add_command(command)
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,135 @@
+"""``wachtplanner solve``: scenario in, verified roster files out."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from wachtplanner.cli.options import json_option, scenario_argument
+from wachtplanner.cli.report import echo_fairness, echo_penalties
+from wachtplanner.evaluation.objective import evaluate_roster
+from wachtplanner.expand import expand_shifts
+from wachtplanner.io.atomic import write_files_atomically
+from wachtplanner.io.roster_files import (
+    fairness_csv,
+    roster_csv,
+    roster_document,
+    to_json_bytes,
+)
+from wachtplanner.io.scenario_files import load_scenario
+from wachtplanner.result import SolveStatus
+from wachtplanner.solver import SolverParams, solve
+
+_PROGRESS_EVERY_S = 0.5
+
+
+class _Progress:
+    """Prints improvements to stderr, at most every half second per stage."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.last: dict[str, float] = {}
+
+    def __call__(self, stage: str, objective: int, bound: int, elapsed_s: float) -> None:
+        now = time.perf_counter()
+        if self.quiet or now - self.last.get(stage, -1e9) < _PROGRESS_EVERY_S:
+            return
+        self.last[stage] = now
+        gap = 0.0 if objective == bound else abs(objective - bound) / max(1, abs(objective))
+        click.echo(
+            f"  [{elapsed_s:6.1f} s] {stage:<10} objective {objective:>8}  bound {bound:>8}  "
+            f"gap {gap:6.1%}",
+            err=True,
+        )
+
+
+@click.command("solve")
+@scenario_argument
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for roster.csv, roster.json and fairness.csv.",
+)
+@click.option(
+    "--time-limit",
+    "time_limit_s",
+    type=click.FloatRange(min=0.1),
+    default=60.0,
+    show_default=True,
+    help="Seconds for all solver stages together.",
+)
+@click.option(
+    "--workers",
+    "num_workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="CP-SAT worker threads [default: CPU count, at most 8].",
+)
+@click.option("--seed", "random_seed", type=int, default=0, show_default=True)
+@click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
+@json_option
+def command(
+    scenario: Path,
+    out_dir: Path,
+    time_limit_s: float,
+    num_workers: int | None,
+    random_seed: int,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Solve SCENARIO and write the roster to OUTPUT (files are replaced only on success)."""
+    loaded = load_scenario(scenario)
+    settings: dict[str, float | int] = {"time_limit_s": time_limit_s, "random_seed": random_seed}
+    if num_workers is not None:
+        settings["num_workers"] = num_workers
+    params = SolverParams.model_validate(settings)
+    if not quiet:
+        click.echo(
+            f"Solving {scenario} ({len(loaded.doctors)} doctors) with {params.num_workers} "
+            f"worker(s), at most {params.time_limit_s:g} s…",
+            err=True,
+        )
+    result = solve(loaded, params, progress=_Progress(quiet))
+    if result.status is SolveStatus.NO_SOLUTION:
+        click.echo(
+            f"No roster found within {time_limit_s:g} s; nothing was written. "
+            "Try a longer --time-limit.",
+            err=True,
+        )
+        raise click.exceptions.Exit(4)
+    shifts = expand_shifts(loaded)
+    evaluation = evaluate_roster(loaded, shifts, result.roster)
+    generated_at = datetime.now(tz=UTC).replace(microsecond=0)
+    document = roster_document(loaded, shifts, result, evaluation, generated_at=generated_at)
+    write_files_atomically(
+        out_dir,
+        {
+            "roster.csv": roster_csv(loaded, shifts, result.roster),
+            "fairness.csv": fairness_csv(evaluation),
+            "roster.json": to_json_bytes(document),
+        },
+    )
+    if as_json:
+        summary = {k: v for k, v in document.items() if k != "assignments"}
+        click.echo(json.dumps({**summary, "output": str(out_dir)}, indent=2))
+        return
+    click.echo(
+        f"{result.status}: {len(result.roster.assignments)} assignments in "
+        f"{result.wall_time_s:.1f} s (model built in {result.build_time_s:.1f} s, first roster "
+        f"after {result.time_to_first_s or 0:.1f} s)."
+    )
+    for stage in result.stages:
+        click.echo(
+            f"  stage {stage.name:<10} {stage.status:<8} objective {stage.objective:>7} "
+            f"bound {stage.bound:>7} gap {stage.gap:.1%}"
+        )
+    echo_fairness(evaluation)
+    echo_penalties(evaluation)
+    click.echo(f"Checked by the independent checker: 0 hard violations. Written to {out_dir}/.")

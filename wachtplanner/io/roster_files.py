@@ -1,0 +1,214 @@
+"""Roster files: ``roster.csv`` (SPEC §3 columns), ``roster.json`` and ``fairness.csv``.
+
+A roster is read back from either format for ``check`` and later commands.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from wachtplanner.domain.roster import Assignment, Roster
+from wachtplanner.domain.scenario import Scenario
+from wachtplanner.evaluation.objective import Evaluation
+from wachtplanner.exceptions import Issue, RosterError
+from wachtplanner.expand import ShiftInstance
+from wachtplanner.result import Result
+
+ROSTER_COLUMNS = (
+    "shift_id",
+    "shift_type",
+    "scope_id",
+    "start",
+    "end",
+    "hours",
+    "doctor_id",
+    "doctor_name",
+    "points",
+)
+FAIRNESS_COLUMNS = (
+    "doctor_id",
+    "tag",
+    "share",
+    "carry_over",
+    "target",
+    "points",
+    "deviation",
+    "band",
+    "excess",
+)
+
+
+def assignment_rows(
+    scenario: Scenario, instances: Sequence[ShiftInstance], roster: Roster
+) -> list[dict[str, Any]]:
+    """Return one dict per assignment with the SPEC §3 columns."""
+    by_id = {i.shift_id: i for i in instances}
+    rows = []
+    for assignment in roster.assignments:
+        shift = by_id[assignment.shift_id]
+        rows.append(
+            {
+                "shift_id": shift.shift_id,
+                "shift_type": shift.shift_type,
+                "scope_id": shift.scope_id,
+                "start": shift.start.isoformat(),
+                "end": shift.end.isoformat(),
+                "hours": round(shift.hours, 2),
+                "doctor_id": assignment.doctor_id,
+                "doctor_name": scenario.doctors_by_id[assignment.doctor_id].name,
+                "points": round(shift.points, 2),
+            }
+        )
+    return rows
+
+
+def _csv(columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def roster_csv(scenario: Scenario, instances: Sequence[ShiftInstance], roster: Roster) -> bytes:
+    """Return ``roster.csv`` content."""
+    return _csv(ROSTER_COLUMNS, assignment_rows(scenario, instances, roster))
+
+
+def fairness_csv(evaluation: Evaluation) -> bytes:
+    """Return ``fairness.csv``: every doctor's points per tag against their target."""
+    rows = [
+        {
+            "doctor_id": r.doctor_id,
+            "tag": r.tag,
+            "share": round(r.share, 6),
+            "carry_over": r.carry_over,
+            "target": r.target,
+            "points": r.points,
+            "deviation": round(r.deviation, 2),
+            "band": r.band,
+            "excess": r.excess,
+        }
+        for r in evaluation.fairness
+    ]
+    return _csv(FAIRNESS_COLUMNS, rows)
+
+
+def roster_document(
+    scenario: Scenario,
+    instances: Sequence[ShiftInstance],
+    result: Result,
+    evaluation: Evaluation,
+    *,
+    generated_at: datetime,
+) -> dict[str, Any]:
+    """Return the ``roster.json`` document: assignments, status, objective, bound, gap, timings."""
+    return {
+        "scenario": scenario.name,
+        "scenario_hash": result.scenario_hash,
+        "generated_at": generated_at.isoformat(),
+        "status": str(result.status),
+        "objective": result.objective,
+        "bound": result.bound,
+        "gap": round(result.gap, 6),
+        "objective_terms": result.terms,
+        "stages": [
+            {
+                "name": s.name,
+                "status": str(s.status),
+                "objective": s.objective,
+                "bound": s.bound,
+                "gap": round(s.gap, 6),
+                "wall_time_s": round(s.wall_time_s, 3),
+            }
+            for s in result.stages
+        ],
+        "wall_time_s": round(result.wall_time_s, 3),
+        "build_time_s": round(result.build_time_s, 3),
+        "time_to_first_s": None
+        if result.time_to_first_s is None
+        else round(result.time_to_first_s, 3),
+        "num_variables": result.num_variables,
+        "fairness_summary": {
+            "rows": len(evaluation.fairness),
+            "outside_band": len(evaluation.rows_outside_band),
+            "largest_abs_deviation": max(
+                (abs(r.deviation) for r in evaluation.fairness), default=0.0
+            ),
+        },
+        "soft_penalties": evaluation.penalties_by_rule,
+        "assignments": assignment_rows(scenario, instances, result.roster),
+    }
+
+
+def to_json_bytes(document: dict[str, Any]) -> bytes:
+    """Return a JSON document as UTF-8 with a trailing newline."""
+    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _read_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RosterError([Issue(str(path), "file not found.")]) from None
+    if path.suffix.lower() == ".json":
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise RosterError(
+                [Issue(f"{path}:{exc.lineno}", f"not valid JSON: {exc.msg}.")]
+            ) from None
+        items = document.get("assignments") if isinstance(document, dict) else None
+        if not isinstance(items, list):
+            raise RosterError([Issue(str(path), "expected a key 'assignments' with a list.")])
+        return [
+            (f"assignments[{n}]", item if isinstance(item, dict) else {})
+            for n, item in enumerate(items)
+        ]
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in ("shift_id", "doctor_id") if c not in (reader.fieldnames or [])]
+    if missing:
+        raise RosterError(
+            [
+                Issue(
+                    str(path),
+                    f"missing column(s) {', '.join(missing)}; expected {','.join(ROSTER_COLUMNS)}.",
+                )
+            ]
+        )
+    return [(f"row {n}", dict(row)) for n, row in enumerate(reader, start=2)]
+
+
+def load_roster(path: Path, scenario: Scenario, instances: Sequence[ShiftInstance]) -> Roster:
+    """Read a roster (CSV with at least ``shift_id,doctor_id``, or roster.json) for a scenario.
+
+    Raises
+    ------
+    RosterError
+        With every row whose shift or doctor is not in the scenario.
+    """
+    shift_ids = {i.shift_id for i in instances}
+    issues: list[Issue] = []
+    assignments: list[Assignment] = []
+    for where, row in _read_rows(path):
+        shift_id, doctor_id = str(row.get("shift_id") or ""), str(row.get("doctor_id") or "")
+        if shift_id not in shift_ids:
+            issues.append(
+                Issue(f"{path}: {where}", f"shift_id '{shift_id}' is not a shift of this scenario.")
+            )
+        if doctor_id not in scenario.doctors_by_id:
+            issues.append(
+                Issue(
+                    f"{path}: {where}", f"doctor_id '{doctor_id}' is not a doctor of this scenario."
+                )
+            )
+        assignments.append(Assignment(shift_id=shift_id, doctor_id=doctor_id))
+    if issues:
+        raise RosterError(issues)
+    return Roster(assignments=tuple(assignments))
