@@ -13,6 +13,16 @@ from wachtplanner.domain.scenario import Scenario
 from wachtplanner.exceptions import Issue, ScenarioError
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML that keeps dates as text, so a bad date is reported with its location."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def _parse(path: Path, text: str) -> Any:
     if path.suffix.lower() == ".json":
         try:
@@ -22,7 +32,7 @@ def _parse(path: Path, text: str) -> Any:
                 [Issue(f"{path}:{exc.lineno}:{exc.colno}", f"not valid JSON: {exc.msg}.")]
             ) from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)

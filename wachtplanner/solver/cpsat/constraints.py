@@ -92,7 +92,8 @@ def build_supervision(ctx: BuildContext) -> None:
 def build_monthly_cap(ctx: BuildContext) -> None:
     """Cap duty minutes per doctor and month of local start.
 
-    Hard: sum of minutes <= cap. Soft: 60 * over >= minutes - cap, cost weight_per_hour * over.
+    Hard: sum of minutes <= cap. Soft: over = ceil(max(0, minutes - cap) / 60), cost
+    weight_per_hour * over.
     """
     rule = ctx.instance.scenario.rules.max_hours_per_month
     if rule is None:
@@ -112,15 +113,20 @@ def build_monthly_cap(ctx: BuildContext) -> None:
             if rule.hard:
                 ctx.model.add(load <= cap_min)
                 continue
+            # Exact, not just bounded: over = ceil(max(0, load - cap) / 60), so the term's value
+            # is fixed by the assignment even in a solution that is not optimal.
+            excess_min = ctx.model.new_int_var(0, sum(minutes) - cap_min, "")
+            ctx.model.add_max_equality(excess_min, [0, load - cap_min])
             over = ctx.model.new_int_var(0, -(-(sum(minutes) - cap_min) // 60), "")
-            ctx.model.add(60 * over >= load - cap_min)
+            ctx.model.add(60 * over >= excess_min)
+            ctx.model.add(60 * over <= excess_min + 59)
             ctx.penalties["monthly_cap"].append((rule.weight_per_hour, over))
 
 
 def build_weekend_spacing(ctx: BuildContext) -> None:
     """Space a doctor's weekend shifts at least ``days`` apart (by local start date).
 
-    For a closer pair a, b: forbidden (hard), or x[a] + x[b] - z <= 1 with cost weight * z.
+    For a closer pair a, b: forbidden (hard), or z = x[a] AND x[b] with cost weight * z.
     """
     rule = ctx.instance.scenario.rules.min_days_between_weekends
     if rule is None:
@@ -138,7 +144,7 @@ def build_weekend_spacing(ctx: BuildContext) -> None:
                     ctx.model.add_bool_or([pair[0].Not(), pair[1].Not()])
                 elif rule.weight > 0:
                     both = ctx.model.new_bool_var("")
-                    ctx.model.add(pair[0] + pair[1] - both <= 1)
+                    ctx.model.add_multiplication_equality(both, pair)
                     ctx.penalties["weekend_spacing"].append((rule.weight, both))
 
 

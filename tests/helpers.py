@@ -1,0 +1,92 @@
+"""Tiny scenario builders and the two-sided rule assertions used by the rule tests."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from wachtplanner.domain.roster import Assignment, Roster
+from wachtplanner.domain.scenario import Scenario
+from wachtplanner.evaluation.objective import Evaluation, evaluate_roster
+from wachtplanner.exceptions import ScenarioInfeasibleError
+from wachtplanner.expand import expand_shifts
+from wachtplanner.result import Result, SolveStatus
+from wachtplanner.solver import SolverParams, solve
+
+FAST = SolverParams(time_limit_s=30, num_workers=1, random_seed=1)
+
+WEEKNIGHT: dict[str, Any] = {
+    "id": "weeknight",
+    "label": "Weekwacht",
+    "scope": "area",
+    "days": ["mon", "tue", "wed", "thu"],
+    "start": "19:00",
+    "end": "08:00",
+    "skip_holidays": True,
+    "tags": ["night"],
+}
+WEEKEND: dict[str, Any] = {
+    "id": "weekend",
+    "label": "Weekendwacht",
+    "scope": "post",
+    "days": ["fri"],
+    "start": "19:00",
+    "end": "08:00",
+    "span_days": 3,
+    "points_per_hour": 1.3,
+    "tags": ["weekend"],
+}
+
+
+def tiny_doc(num_doctors: int = 4, **overrides: Any) -> dict[str, Any]:
+    """One area and post, ``num_doctors`` GPs, weeknights of the week of Mon 8 Feb 2027."""
+    doc: dict[str, Any] = {
+        "name": "tiny",
+        "horizon": {"start": "2027-02-08", "end": "2027-02-11"},
+        "areas": [{"id": "noord", "name": "WDO Noord"}],
+        "posts": [{"id": "wp", "name": "Wachtpost", "areas": ["noord"]}],
+        "practices": [{"id": "p1", "name": "Praktijk 1", "area": "noord"}],
+        "doctors": [
+            {"id": f"d{i}", "name": f"Dr. {i}", "practice": "p1"} for i in range(num_doctors)
+        ],
+        "shift_types": [copy.deepcopy(WEEKNIGHT)],
+        "rules": {"min_rest_hours": 11},
+    }
+    doc.update(overrides)
+    return doc
+
+
+def scenario_of(doc: dict[str, Any]) -> Scenario:
+    """Validate a scenario document."""
+    return Scenario.model_validate(doc)
+
+
+def evaluate(scenario: Scenario, pairs: list[tuple[str, str]]) -> Evaluation:
+    """Evaluate a hand-made roster given as (shift_id, doctor_id) pairs."""
+    roster = Roster(assignments=tuple(Assignment(shift_id=s, doctor_id=d) for s, d in pairs))
+    return evaluate_roster(scenario, expand_shifts(scenario), roster)
+
+
+def broken(scenario: Scenario, pairs: list[tuple[str, str]]) -> set[str]:
+    """Return the hard rules a hand-made roster breaks per the checker."""
+    return {v.rule for v in evaluate(scenario, pairs).hard_violations}
+
+
+def solve_checked(scenario: Scenario, fixed: list[tuple[str, str]] | None = None) -> Result:
+    """Solve, and assert the independent checker agrees: zero hard violations, same terms."""
+    result = solve(scenario, FAST, fixed=fixed or [])
+    assert result.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
+    evaluation = evaluate_roster(scenario, expand_shifts(scenario), result.roster)
+    assert evaluation.hard_violations == ()
+    assert evaluation.terms.as_dict() == result.terms
+    return result
+
+
+def solver_allows(scenario: Scenario, fixed: list[tuple[str, str]]) -> bool:
+    """Return whether the solver finds a roster that keeps the fixed assignments."""
+    try:
+        result = solve_checked(scenario, fixed)
+    except ScenarioInfeasibleError:
+        return False
+    assert set(fixed) <= result.roster.pairs()
+    return True
