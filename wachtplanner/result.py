@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 from wachtplanner.domain.roster import Roster
 from wachtplanner.domain.scenario import Scenario
+from wachtplanner.evaluation.objective import Evaluation
+from wachtplanner.expand import ShiftInstance
 
 
 class SolveStatus(StrEnum):
@@ -50,7 +52,9 @@ class Result:
     time_to_first_s: float | None
     scenario_hash: str
     num_variables: int = 0
-    extra: dict[str, object] = field(default_factory=dict)
+    shifts: tuple[ShiftInstance, ...] = ()
+    evaluation: Evaluation | None = None
+    """The independent checker's verdict on ``roster`` (None when no roster was found)."""
 
     @property
     def objective(self) -> int:

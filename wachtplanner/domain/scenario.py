@@ -139,16 +139,6 @@ class Scenario(FrozenModel):
             return tuple(u.id for u in self.practices)
         return tuple(u.id for u in self.emergency_points)
 
-    def unit_name(self, unit_id: str) -> str:
-        """Return the display name of an area, post, practice or emergency point."""
-        units: list[Area | Post | Practice | EmergencyPoint] = [
-            *self.areas,
-            *self.posts,
-            *self.practices,
-            *self.emergency_points,
-        ]
-        return next((u.name for u in units if u.id == unit_id and u.name), unit_id)
-
     def doctor_in_unit(self, doctor: Doctor, scope: Scope, unit_id: str) -> bool:
         """Return whether a doctor belongs to the pool of a scope unit."""
         area = self.area_of(doctor)

@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, timedelta
+from functools import cached_property
 
 from wachtplanner.domain.people import DateRange, Doctor
 from wachtplanner.domain.roster import Roster
@@ -45,6 +46,7 @@ class CheckContext:
     instances: Sequence[ShiftInstance]
     duties: Sequence[Duty]
 
+    @cached_property
     def by_doctor(self) -> dict[str, list[Duty]]:
         """Return each doctor's duties sorted by start."""
         grouped: dict[str, list[Duty]] = defaultdict(list)
@@ -203,7 +205,7 @@ def _pairs_closer_than(duties: list[Duty], gap: timedelta) -> Iterator[tuple[Dut
 def check_overlap(ctx: CheckContext) -> list[Violation]:
     """Nobody has two duties at the same time."""
     violations = []
-    for doctor_id, duties in ctx.by_doctor().items():
+    for doctor_id, duties in ctx.by_doctor.items():
         for first, second in _pairs_closer_than(duties, timedelta(0)):
             if second.instance.start < first.instance.end:
                 violations.append(
@@ -223,7 +225,7 @@ def check_rest(ctx: CheckContext) -> list[Violation]:
     """At least ``min_rest_hours`` between the end of one duty and the start of the next."""
     rest = timedelta(hours=ctx.scenario.rules.min_rest_hours)
     violations = []
-    for doctor_id, duties in ctx.by_doctor().items():
+    for doctor_id, duties in ctx.by_doctor.items():
         for first, second in _pairs_closer_than(duties, rest):
             gap = second.instance.start - first.instance.end
             if gap >= timedelta(0):
@@ -243,7 +245,7 @@ def check_rest(ctx: CheckContext) -> list[Violation]:
 
 def check_supervision(ctx: CheckContext) -> list[Violation]:
     """A trainee works only while their supervisor is reachable: not on another duty, not away."""
-    duties_of = ctx.by_doctor()
+    duties_of = ctx.by_doctor
     violations = []
     for duty in ctx.duties:
         supervisor_id = duty.doctor.supervisor
@@ -321,7 +323,7 @@ def check_weekend_spacing(ctx: CheckContext) -> list[Violation]:
     if rule is None:
         return []
     violations = []
-    for doctor_id, duties in ctx.by_doctor().items():
+    for doctor_id, duties in ctx.by_doctor.items():
         weekends = [d for d in duties if d.instance.weekend]
         for index, first in enumerate(weekends):
             for second in weekends[index + 1 :]:

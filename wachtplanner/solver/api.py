@@ -137,4 +137,6 @@ def solve(
         solved.time_to_first_s,
         scenario_hash(scenario),
         len(model.x),
+        shifts,
+        evaluation,
     )

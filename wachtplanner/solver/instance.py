@@ -135,10 +135,6 @@ class Instance:
         """Return the number of eligible (doctor, shift) pairs."""
         return sum(len(s) for s in self.shifts_of_doctor)
 
-    def shift_index(self) -> dict[str, int]:
-        """Return shift ids to indices."""
-        return {s.shift_id: i for i, s in enumerate(self.shifts)}
-
     def doctor_index(self) -> dict[str, int]:
         """Return doctor ids to indices."""
         return {d.id: i for i, d in enumerate(self.doctors)}

@@ -11,8 +11,6 @@ import click
 
 from wachtplanner.cli.options import json_option, scenario_argument
 from wachtplanner.cli.report import echo_fairness, echo_penalties
-from wachtplanner.evaluation.objective import evaluate_roster
-from wachtplanner.expand import expand_shifts
 from wachtplanner.io.atomic import write_files_atomically
 from wachtplanner.io.roster_files import (
     fairness_csv,
@@ -104,8 +102,8 @@ def command(
             err=True,
         )
         raise click.exceptions.Exit(4)
-    shifts = expand_shifts(loaded)
-    evaluation = evaluate_roster(loaded, shifts, result.roster)
+    shifts, evaluation = result.shifts, result.evaluation
+    assert evaluation is not None  # solve always checks the roster it returns
     generated_at = datetime.now(tz=UTC).replace(microsecond=0)
     document = roster_document(loaded, shifts, result, evaluation, generated_at=generated_at)
     write_files_atomically(

@@ -131,12 +131,6 @@ class CpSatModel:
         for var in self.x.values():
             self.model.add_hint(var, solver.boolean_value(var))
 
-    def hint_roster(self, pairs: Collection[tuple[int, int]]) -> None:
-        """Start from a given roster (doctor, shift index pairs), e.g. a greedy one."""
-        self.model.clear_hints()  # type: ignore[no-untyped-call]
-        for key, var in self.x.items():
-            self.model.add_hint(var, key in pairs)
-
     def _roster(self, solver: cp_model.CpSolver) -> Roster:
         inst = self.instance
         chosen = sorted(
