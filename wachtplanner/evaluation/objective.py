@@ -1,7 +1,8 @@
 """Evaluate a roster: hard violations, soft penalties and fairness, as the objective's terms.
 
 The objective is lexicographic: first the largest excess beyond the rounding band over all
-(doctor, tag) pairs, then the sum of those excesses, then the soft penalties. Excess is
+(doctor, tag) pairs, then the sum of those excesses, then the spread (per tag the largest
+``|points - target|``, summed over tags), then the soft penalties. Excess is
 ``max(0, |points - target| - band)`` in centi-points.
 """
 
@@ -40,6 +41,7 @@ class ObjectiveTerms:
 
     max_excess_centi: int
     sum_excess_centi: int
+    spread_centi: int
     soft_penalty: int
 
     def as_dict(self) -> dict[str, int]:
@@ -47,6 +49,7 @@ class ObjectiveTerms:
         return {
             "max_excess_centi": self.max_excess_centi,
             "sum_excess_centi": self.sum_excess_centi,
+            "spread_centi": self.spread_centi,
             "soft_penalty": self.soft_penalty,
         }
 
@@ -119,6 +122,11 @@ def evaluate_roster(
     if targets is None:
         targets = compute_targets(scenario, instances)
     rows, excesses = fairness_rows(scenario, instances, roster, targets)
+    largest_by_tag: dict[str, int] = defaultdict(int)
+    for row in rows:
+        largest_by_tag[row.tag] = max(
+            largest_by_tag[row.tag], abs(round(row.deviation * POINTS_SCALE))
+        )
     penalties: dict[str, int] = defaultdict(int)
     for violation in violations:
         if not violation.hard:
@@ -126,6 +134,7 @@ def evaluate_roster(
     terms = ObjectiveTerms(
         max_excess_centi=max(excesses, default=0),
         sum_excess_centi=sum(excesses),
+        spread_centi=sum(largest_by_tag.values()),
         soft_penalty=sum(penalties.values()),
     )
     return Evaluation(tuple(violations), tuple(rows), terms, dict(penalties))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
+from wachtplanner.domain.roster import Assignment, Roster
 from wachtplanner.domain.scenario import Scenario
 from wachtplanner.evaluation.objective import evaluate_roster
 from wachtplanner.exceptions import Issue, RosterError, ScenarioInfeasibleError, SolverError
@@ -12,6 +13,7 @@ from wachtplanner.expand import ShiftInstance, expand_shifts
 from wachtplanner.result import Result, SolveStatus, scenario_hash
 from wachtplanner.solver.cpsat.constraints import RULE_BUILDERS
 from wachtplanner.solver.cpsat.model import CpSatModel, ProgressFn
+from wachtplanner.solver.greedy import greedy_roster
 from wachtplanner.solver.instance import Instance, compile_instance
 from wachtplanner.solver.params import SolverParams
 from wachtplanner.solver.presolve import check_feasible_counts
@@ -57,6 +59,17 @@ def _diagnose(instance: Instance, params: SolverParams) -> list[str]:
     return culprits
 
 
+def _keeps_hard_rules(instance: Instance, chosen: Sequence[tuple[int, int]]) -> bool:
+    """Return whether the checker finds no hard violation in an index-based roster."""
+    roster = Roster(
+        assignments=tuple(
+            Assignment(shift_id=instance.shifts[s].shift_id, doctor_id=instance.doctors[d].id)
+            for d, s in chosen
+        )
+    )
+    return not evaluate_roster(instance.scenario, instance.shifts, roster).hard_violations
+
+
 def solve(
     scenario: Scenario,
     params: SolverParams | None = None,
@@ -88,7 +101,13 @@ def solve(
     check_feasible_counts(instance)
     model = CpSatModel(instance)
     build_time_s = time.perf_counter() - started
-    solved = model.solve(params, progress)
+    # Both rotations take well under a second; the better one (lexicographically) seeds CP-SAT.
+    rotations = [greedy_roster(instance, literal=literal) for literal in (False, True)]
+    rotations.sort(key=lambda r: (not r.complete, list(model.exact_terms(r.chosen).values())))
+    warm = rotations[0]
+    model.hint(warm.chosen)
+    start = warm.chosen if warm.complete and _keeps_hard_rules(instance, warm.chosen) else None
+    solved = model.solve(params, progress, start=start, clock=started)
     if solved.status is SolveStatus.INFEASIBLE:
         culprits = _diagnose(instance, params)
         if culprits:

@@ -7,12 +7,28 @@ variables instead (``solver.instance.PAIR_FILTERS``).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
 from wachtplanner.solver.instance import Instance, interval_cliques, touched_dates
+
+Pair = tuple[int, int]
+"""(doctor_idx, shift_idx)"""
+
+
+@dataclass(frozen=True)
+class Penalty:
+    """A weighted soft term, and its value computed directly from a set of chosen pairs.
+
+    The direct value lets the solver state the exact objective of any roster (a warm start, or
+    a solution whose auxiliary variables are loose) without asking CP-SAT.
+    """
+
+    weight: int
+    term: cp_model.LinearExprT
+    value: Callable[[Collection[Pair]], int]
 
 
 @dataclass
@@ -21,10 +37,12 @@ class BuildContext:
 
     model: cp_model.CpModel
     instance: Instance
-    x: dict[tuple[int, int], cp_model.IntVar]
-    penalties: dict[str, list[tuple[int, cp_model.LinearExprT]]] = field(
-        default_factory=lambda: defaultdict(list)
+    x: dict[Pair, cp_model.IntVar]
+    penalties: dict[str, list[Penalty]] = field(default_factory=lambda: defaultdict(list))
+    aux: list[tuple[cp_model.IntVar, Callable[[Collection[Pair]], int]]] = field(
+        default_factory=list
     )
+    """Auxiliary variables with their value for a given assignment, to complete hints."""
 
     def eligible(self, d_idx: int) -> tuple[int, ...]:
         """Return the shifts a doctor has a variable for."""
@@ -117,10 +135,13 @@ def build_monthly_cap(ctx: BuildContext) -> None:
             # is fixed by the assignment even in a solution that is not optimal.
             excess_min = ctx.model.new_int_var(0, sum(minutes) - cap_min, "")
             ctx.model.add_max_equality(excess_min, [0, load - cap_min])
+            hours_over = _hours_over(d_idx, shifts, minutes, cap_min)
+            ctx.aux.append((excess_min, _minutes_over(d_idx, shifts, minutes, cap_min)))
             over = ctx.model.new_int_var(0, -(-(sum(minutes) - cap_min) // 60), "")
             ctx.model.add(60 * over >= excess_min)
             ctx.model.add(60 * over <= excess_min + 59)
-            ctx.penalties["monthly_cap"].append((rule.weight_per_hour, over))
+            ctx.aux.append((over, hours_over))
+            ctx.penalties["monthly_cap"].append(Penalty(rule.weight_per_hour, over, hours_over))
 
 
 def build_weekend_spacing(ctx: BuildContext) -> None:
@@ -139,13 +160,17 @@ def build_weekend_spacing(ctx: BuildContext) -> None:
             for b in weekends[position + 1 :]:
                 if (inst.shifts[b].start_date - inst.shifts[a].start_date).days >= rule.days:
                     break
-                pair = (ctx.x[d_idx, a], ctx.x[d_idx, b])
+                first, second = ctx.x[d_idx, a], ctx.x[d_idx, b]
                 if rule.hard:
-                    ctx.model.add_bool_or([pair[0].Not(), pair[1].Not()])
+                    ctx.model.add_bool_or([first.Not(), second.Not()])
                 elif rule.weight > 0:
                     both = ctx.model.new_bool_var("")
-                    ctx.model.add_multiplication_equality(both, pair)
-                    ctx.penalties["weekend_spacing"].append((rule.weight, both))
+                    ctx.model.add_implication(both, first)
+                    ctx.model.add_implication(both, second)
+                    ctx.model.add_bool_or([first.Not(), second.Not(), both])
+                    value = _all_chosen((d_idx, a), (d_idx, b))
+                    ctx.aux.append((both, value))
+                    ctx.penalties["weekend_spacing"].append(Penalty(rule.weight, both, value))
 
 
 def build_avoid(ctx: BuildContext) -> None:
@@ -158,7 +183,30 @@ def build_avoid(ctx: BuildContext) -> None:
         avoid = set(doctor.avoid)
         for s in ctx.eligible(d_idx):
             if not avoid.isdisjoint(touched_dates(inst.shifts[s])):
-                ctx.penalties["avoid"].append((weight, ctx.x[d_idx, s]))
+                ctx.penalties["avoid"].append(
+                    Penalty(weight, ctx.x[d_idx, s], _all_chosen((d_idx, s)))
+                )
+
+
+def _all_chosen(*pairs: Pair) -> Callable[[Collection[Pair]], int]:
+    return lambda chosen: int(all(p in chosen for p in pairs))
+
+
+def _minutes_over(
+    d_idx: int, shifts: list[int], minutes: list[int], cap_min: int
+) -> Callable[[Collection[Pair]], int]:
+    def value(chosen: Collection[Pair]) -> int:
+        load = sum(m for s, m in zip(shifts, minutes, strict=True) if (d_idx, s) in chosen)
+        return max(0, load - cap_min)
+
+    return value
+
+
+def _hours_over(
+    d_idx: int, shifts: list[int], minutes: list[int], cap_min: int
+) -> Callable[[Collection[Pair]], int]:
+    over = _minutes_over(d_idx, shifts, minutes, cap_min)
+    return lambda chosen: -(-over(chosen) // 60)
 
 
 RULE_BUILDERS: dict[str, Callable[[BuildContext], None]] = {

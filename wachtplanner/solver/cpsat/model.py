@@ -4,14 +4,21 @@ Stages, each proven (or stopped by the time limit) before the next starts:
 
 1. ``max_excess``: minimise the largest excess of any (doctor, tag) beyond its rounding band.
 2. ``sum_excess``: keep stage 1's value, minimise the sum of the excesses.
-3. ``soft``: keep both, minimise the weighted soft penalties.
+3. ``spread``: keep both, minimise per tag the largest |points - target|, summed over tags.
+4. ``soft``: keep all three, minimise the weighted soft penalties.
 
-Each stage starts from the previous stage's roster as a complete hint.
+A warm start (the greedy rotation) seeds the first stage; each stage hints the next with its
+roster. A stage whose objective is already 0 on the current roster is proven optimal without a
+search (every term is at least 0), which saves CP-SAT's presolve of a large model.
+
+The objective values reported are computed exactly from the chosen pairs (``exact_terms``), not
+read from auxiliary variables, which are bounded from one side only.
 """
 
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
@@ -20,15 +27,23 @@ from ortools.sat.python import cp_model
 from wachtplanner.domain.roster import Assignment, Roster
 from wachtplanner.exceptions import SolverError
 from wachtplanner.result import SolveStatus, StageResult
-from wachtplanner.solver.cpsat.constraints import RULE_BUILDERS, BuildContext
+from wachtplanner.solver.cpsat.constraints import RULE_BUILDERS, BuildContext, Pair
 from wachtplanner.solver.instance import Instance
 from wachtplanner.solver.params import SolverParams
 
 ProgressFn = Callable[[str, int, int, float], None]
 """Called as (stage, objective, bound, elapsed seconds) whenever a better roster is found."""
 
-STAGES: tuple[str, ...] = ("max_excess", "sum_excess", "soft")
-_STAGE_SHARE = {"max_excess": 0.35, "sum_excess": 0.5, "soft": 1.0}
+STAGES: tuple[str, ...] = ("max_excess", "sum_excess", "spread", "soft")
+TERM_OF_STAGE = {
+    "max_excess": "max_excess_centi",
+    "sum_excess": "sum_excess_centi",
+    "spread": "spread_centi",
+    "soft": "soft_penalty",
+}
+_LIGHT_PRESOLVE_FROM = 20_000
+"""Models with more (doctor, shift) variables than this get a light presolve."""
+_STAGE_SHARE = {"max_excess": 0.3, "sum_excess": 0.4, "spread": 0.45, "soft": 1.0}
 
 
 @dataclass(frozen=True)
@@ -43,13 +58,13 @@ class Solved:
 
 
 class _Progress(cp_model.CpSolverSolutionCallback):
-    def __init__(self, stage: str, started: float, report: ProgressFn | None) -> None:
+    def __init__(self, stage: str, clock: float, report: ProgressFn | None) -> None:
         super().__init__()
-        self.stage, self.started, self.report = stage, started, report
+        self.stage, self.clock, self.report = stage, clock, report
         self.first_at: float | None = None
 
     def on_solution_callback(self) -> None:
-        elapsed = time.perf_counter() - self.started
+        elapsed = time.perf_counter() - self.clock
         if self.first_at is None:
             self.first_at = elapsed
         if self.report is not None:
@@ -70,21 +85,31 @@ class CpSatModel:
             for s in shifts
         }
         self.ctx = BuildContext(self.model, instance, self.x)
+        self._excess_vars: list[tuple[cp_model.IntVar, int]] = []
+        self._spread_vars: dict[str, cp_model.IntVar] = {}
         for name, build in RULE_BUILDERS.items():
             if name in rules:
                 build(self.ctx)
         for pair in instance.fixed:
             if pair in self.x:
                 self.model.add(self.x[pair] == 1)
-        self.max_excess, self.sum_excess = self._fairness()
-        self.soft = sum(w * term for terms in self.ctx.penalties.values() for w, term in terms)
+        max_excess, sum_excess, spread = self._fairness()
+        soft = sum(p.weight * p.term for terms in self.ctx.penalties.values() for p in terms)
+        self.objectives: dict[str, cp_model.LinearExprT] = {
+            "max_excess": max_excess,
+            "sum_excess": sum_excess,
+            "spread": spread,
+            "soft": soft,
+        }
 
-    def _fairness(self) -> tuple[cp_model.IntVar, cp_model.LinearExprT]:
+    def _fairness(self) -> tuple[cp_model.IntVar, cp_model.LinearExprT, cp_model.LinearExprT]:
         inst = self.instance
         excesses: list[cp_model.IntVar | int] = []
         constant_max = 0
         bound = 0
-        for row in inst.targets:
+        dev_top = 1
+        largest_dev: dict[str, list[cp_model.LinearExprT]] = defaultdict(list)
+        for row_idx, row in enumerate(inst.targets):
             terms = [
                 (inst.tag_points[s][row.tag], self.x[row.doctor_idx, s])
                 for s in inst.shifts_of_doctor[row.doctor_idx]
@@ -95,6 +120,8 @@ class CpSatModel:
                 constant = max(0, row.target_centi - row.band_centi)
                 excesses.append(constant)
                 constant_max = max(constant_max, constant)
+                largest_dev[row.tag].append(row.target_centi)
+                dev_top = max(dev_top, row.target_centi)
                 continue
             earned = sum(points * var for points, var in terms)
             top = max(row.target_centi, reach - row.target_centi)
@@ -105,116 +132,175 @@ class CpSatModel:
             self.model.add(excess >= earned - row.target_centi - row.band_centi)
             self.model.add(excess >= row.target_centi - earned - row.band_centi)
             excesses.append(excess)
+            self._excess_vars.append((excess, row_idx))
+            largest_dev[row.tag] += [earned - row.target_centi, row.target_centi - earned]
             bound = max(bound, top)
+            dev_top = max(dev_top, top)
         largest = self.model.new_int_var(constant_max, max(bound, constant_max), "max_excess")
+        self._largest = largest
         for item in excesses:
             self.model.add(largest >= item)
-        return largest, cp_model.LinearExpr.sum(excesses)
+        for tag, items in sorted(largest_dev.items()):
+            tag_max = self.model.new_int_var(0, dev_top, f"spread[{tag}]")
+            for deviation in items:
+                self.model.add(tag_max >= deviation)
+            self._spread_vars[tag] = tag_max
+        return (
+            largest,
+            cp_model.LinearExpr.sum(excesses),
+            cp_model.LinearExpr.sum(list(self._spread_vars.values())),
+        )
 
-    def exact_fairness(self, chosen: Collection[tuple[int, int]]) -> tuple[int, int]:
-        """Return (largest, sum of) excess of an assignment, from the instance's index data."""
+    def _fairness_values(self, picked: Collection[Pair]) -> tuple[list[int], dict[str, int]]:
+        """Return each row's excess and each tag's largest |deviation| for an assignment."""
         inst = self.instance
-        earned: dict[tuple[int, str], int] = {}
-        for d_idx, s_idx in chosen:
+        earned: dict[tuple[int, str], int] = defaultdict(int)
+        for d_idx, s_idx in picked:
             for tag, points in inst.tag_points[s_idx].items():
-                earned[d_idx, tag] = earned.get((d_idx, tag), 0) + points
-        excesses = [
-            max(
-                0, abs(earned.get((row.doctor_idx, row.tag), 0) - row.target_centi) - row.band_centi
-            )
-            for row in inst.targets
-        ]
-        return max(excesses, default=0), sum(excesses)
+                earned[d_idx, tag] += points
+        excesses: list[int] = []
+        largest_dev: dict[str, int] = defaultdict(int)
+        for row in inst.targets:
+            deviation = abs(earned[row.doctor_idx, row.tag] - row.target_centi)
+            excesses.append(max(0, deviation - row.band_centi))
+            largest_dev[row.tag] = max(largest_dev[row.tag], deviation)
+        return excesses, largest_dev
 
-    def _hint(self, solver: cp_model.CpSolver) -> None:
+    def exact_terms(self, chosen: Collection[Pair]) -> dict[str, int]:
+        """Return every objective term of an assignment, from the instance's data alone."""
+        picked = chosen if isinstance(chosen, set | frozenset) else set(chosen)
+        excesses, largest_dev = self._fairness_values(picked)
+        soft = sum(
+            p.weight * p.value(picked) for terms in self.ctx.penalties.values() for p in terms
+        )
+        return {
+            "max_excess_centi": max(excesses, default=0),
+            "sum_excess_centi": sum(excesses),
+            "spread_centi": sum(largest_dev.values()),
+            "soft_penalty": soft,
+        }
+
+    def hint(self, chosen: Collection[Pair]) -> None:
+        """Hint a complete assignment, auxiliary variables included, so CP-SAT can adopt it."""
         self.model.clear_hints()  # type: ignore[no-untyped-call]
-        for var in self.x.values():
-            self.model.add_hint(var, solver.boolean_value(var))
+        picked = set(chosen)
+        for key, var in self.x.items():
+            self.model.add_hint(var, key in picked)
+        excesses, largest_dev = self._fairness_values(picked)
+        for var, row_idx in self._excess_vars:
+            self.model.add_hint(var, excesses[row_idx])
+        self.model.add_hint(self._largest, max(excesses, default=0))
+        for tag, var in self._spread_vars.items():
+            self.model.add_hint(var, largest_dev[tag])
+        for var, value in self.ctx.aux:
+            self.model.add_hint(var, value(picked))
 
-    def _roster(self, solver: cp_model.CpSolver) -> Roster:
+    def _chosen(self, solver: cp_model.CpSolver) -> list[Pair]:
+        return [key for key, var in self.x.items() if solver.boolean_value(var)]
+
+    def _roster(self, chosen: Collection[Pair]) -> Roster:
         inst = self.instance
-        chosen = sorted(
-            (key for key, var in self.x.items() if solver.boolean_value(var)),
+        ordered = sorted(
+            chosen,
             key=lambda k: (inst.start_min[k[1]], inst.shifts[k[1]].shift_id, inst.doctors[k[0]].id),
         )
         return Roster(
             assignments=tuple(
                 Assignment(shift_id=inst.shifts[s].shift_id, doctor_id=inst.doctors[d].id)
-                for d, s in chosen
+                for d, s in ordered
             )
         )
+
+    def _run(
+        self, name: str, budget_s: float, params: SolverParams, callback: _Progress
+    ) -> tuple[cp_model.CpSolverStatus, cp_model.CpSolver]:
+        self.model.minimize(self.objectives[name])
+        solver = cp_model.CpSolver()
+        solver.parameters.max_time_in_seconds = budget_s
+        solver.parameters.num_workers = params.num_workers
+        solver.parameters.random_seed = params.random_seed
+        solver.parameters.log_search_progress = params.log_search
+        if params.deterministic_time is not None:
+            solver.parameters.max_deterministic_time = params.deterministic_time / len(STAGES)
+        if len(self.x) > _LIGHT_PRESOLVE_FROM:
+            # Full probing of a circle-year model costs 10-25 s per stage and buys little once
+            # a complete hint is known; a single light pass leaves the time to the search.
+            solver.parameters.cp_model_probing_level = 0
+            solver.parameters.max_presolve_iterations = 1
+        code = solver.solve(self.model, callback)
+        if code == cp_model.MODEL_INVALID:
+            raise SolverError(f"CP-SAT rejected the model: {self.model.validate()}")
+        return code, solver
 
     def solve(
         self,
         params: SolverParams,
         progress: ProgressFn | None = None,
         stages: Sequence[str] = STAGES,
+        *,
+        start: Collection[Pair] | None = None,
+        clock: float | None = None,
     ) -> Solved:
-        """Run the lexicographic stages within ``params.time_limit_s`` in total."""
+        """Run the lexicographic stages within ``params.time_limit_s`` in total.
+
+        Parameters
+        ----------
+        start
+            A roster known to keep every hard rule (checked by the caller), to improve on.
+        clock
+            ``time.perf_counter()`` value that elapsed times are measured from.
+        """
+        clock = time.perf_counter() if clock is None else clock
         started = time.perf_counter()
-        objectives: dict[str, cp_model.LinearExprT] = {
-            "max_excess": self.max_excess,
-            "sum_excess": self.sum_excess,
-            "soft": self.soft,
-        }
+        best: list[Pair] | None = list(start) if start is not None else None
+        first_at = time.perf_counter() - clock if best is not None else None
         results: list[StageResult] = []
-        first_at: float | None = None
-        best: cp_model.CpSolver | None = None
         for name in stages:
+            term = TERM_OF_STAGE[name]
+            if best is not None and self.exact_terms(best)[term] == 0:
+                results.append(StageResult(name, SolveStatus.OPTIMAL, 0, 0, 0.0))
+                self.model.add(self.objectives[name] <= 0)
+                continue
             remaining = params.time_limit_s - (time.perf_counter() - started)
             budget = max(0.5, remaining * _STAGE_SHARE[name])
-            self.model.minimize(objectives[name])
-            solver = cp_model.CpSolver()
-            solver.parameters.max_time_in_seconds = budget
-            solver.parameters.num_workers = params.num_workers
-            solver.parameters.random_seed = params.random_seed
-            solver.parameters.log_search_progress = params.log_search
-            if params.deterministic_time is not None:
-                solver.parameters.max_deterministic_time = params.deterministic_time / len(stages)
-            callback = _Progress(name, started, progress)
+            callback = _Progress(name, clock, progress)
             stage_started = time.perf_counter()
-            code = solver.solve(self.model, callback)
-            if code == cp_model.MODEL_INVALID:
-                raise SolverError(f"CP-SAT rejected the model: {self.model.validate()}")
-            if first_at is None and callback.first_at is not None:
+            code, solver = self._run(name, budget, params, callback)
+            if first_at is None:
                 first_at = callback.first_at
-            if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            found = code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+            if found:
+                best = self._chosen(solver)
+            if best is None:
                 status = (
                     SolveStatus.INFEASIBLE
                     if code == cp_model.INFEASIBLE
                     else SolveStatus.NO_SOLUTION
                 )
-                if not results:
-                    return Solved(status, Roster(), {}, (), first_at)
-                break  # keep the previous stage's roster: it satisfies everything fixed so far
-            value = round(solver.objective_value)
+                return Solved(status, Roster(), {}, (), first_at)
+            value = self.exact_terms(best)[term]
+            bound = min(value, round(solver.best_objective_bound)) if found else 0
             results.append(
                 StageResult(
                     name,
                     SolveStatus.OPTIMAL if code == cp_model.OPTIMAL else SolveStatus.FEASIBLE,
                     value,
-                    round(solver.best_objective_bound),
+                    max(0, bound),
                     time.perf_counter() - stage_started,
                 )
             )
-            best = solver
-            self._hint(solver)
-            self.model.add(objectives[name] <= value)
-        assert best is not None  # the first stage returned early otherwise
-        chosen = [key for key, var in self.x.items() if best.boolean_value(var)]
-        largest, total = self.exact_fairness(chosen)
-        terms = {
-            "max_excess_centi": largest,
-            "sum_excess_centi": total,
-            "soft_penalty": round(best.value(self.soft)),
-        }
+            if not found:
+                break  # the time went into presolve; later stages would fare no better
+            self.hint(best)
+            self.model.add(self.objectives[name] <= value)
+        assert best is not None  # returned above otherwise
         proven = len(results) == len(stages) and all(
             r.status is SolveStatus.OPTIMAL for r in results
         )
         return Solved(
             SolveStatus.OPTIMAL if proven else SolveStatus.FEASIBLE,
             self._roster(best),
-            terms,
+            self.exact_terms(best),
             tuple(results),
             first_at,
         )
