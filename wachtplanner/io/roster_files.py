@@ -107,8 +107,12 @@ def roster_document(
     evaluation: Evaluation,
     *,
     generated_at: datetime,
+    versions: dict[tuple[str, str], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Return the ``roster.json`` document: assignments, status, objective, bound, gap, timings."""
+    """Return the ``roster.json`` document: assignments, status, objective, bound, gap, timings.
+
+    ``versions`` adds each assignment's feed identity (``uid``, ``sequence``, ``modified``).
+    """
     return {
         "scenario": scenario.name,
         "scenario_hash": result.scenario_hash,
@@ -143,8 +147,42 @@ def roster_document(
             ),
         },
         "soft_penalties": evaluation.penalties_by_rule,
-        "assignments": assignment_rows(scenario, instances, result.roster),
+        "assignments": [
+            {**row, **(versions or {}).get((row["shift_id"], row["doctor_id"]), {})}
+            for row in assignment_rows(scenario, instances, result.roster)
+        ],
     }
+
+
+DutyHistory = dict[tuple[str, str], tuple[str, str, int, datetime]]
+"""(shift_id, doctor_id) -> (start, end, sequence, last modified) of a published roster."""
+
+
+def duty_history(path: Path) -> tuple[DutyHistory, datetime | None]:
+    """Read each duty's times, sequence and last change from a ``roster.json``.
+
+    Returns the history and the roster's own version time (``generated_at``).
+    """
+    if path.suffix.lower() != ".json":
+        raise RosterError([Issue(str(path), "a previous roster must be a roster.json.")])
+    document = json.loads(path.read_text(encoding="utf-8"))
+    version = document.get("generated_at") if isinstance(document, dict) else None
+    version_time = datetime.fromisoformat(version) if isinstance(version, str) else None
+    history: DutyHistory = {}
+    for where, row in _read_rows(path):
+        try:
+            modified = row.get("modified") or version
+            history[str(row["shift_id"]), str(row["doctor_id"])] = (
+                str(row["start"]),
+                str(row["end"]),
+                int(row.get("sequence", 0)),
+                datetime.fromisoformat(str(modified)),
+            )
+        except (KeyError, TypeError, ValueError):
+            raise RosterError(
+                [Issue(f"{path}: {where}", "expected shift_id, doctor_id, start and end.")]
+            ) from None
+    return history, version_time
 
 
 def to_json_bytes(document: dict[str, Any]) -> bytes:

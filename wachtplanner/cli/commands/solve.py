@@ -11,8 +11,10 @@ import click
 
 from wachtplanner.cli.options import json_option, scenario_argument
 from wachtplanner.cli.report import echo_fairness, echo_penalties
+from wachtplanner.export.ical import duty_versions, feeds, version_fields
 from wachtplanner.io.atomic import write_files_atomically
 from wachtplanner.io.roster_files import (
+    duty_history,
     fairness_csv,
     roster_csv,
     roster_document,
@@ -53,7 +55,7 @@ class _Progress:
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
     required=True,
-    help="Folder for roster.csv, roster.json and fairness.csv.",
+    help="Folder for roster.csv, roster.json, fairness.csv and ical/.",
 )
 @click.option(
     "--time-limit",
@@ -70,6 +72,14 @@ class _Progress:
     default=None,
     help="CP-SAT worker threads [default: CPU count, at most 8].",
 )
+@click.option(
+    "--previous",
+    "previous",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="The previously published roster.json: unchanged duties keep their feed identity, "
+    "duties whose times changed get SEQUENCE + 1.",
+)
 @click.option("--seed", "random_seed", type=int, default=0, show_default=True)
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
 @json_option
@@ -78,6 +88,7 @@ def command(
     out_dir: Path,
     time_limit_s: float,
     num_workers: int | None,
+    previous: Path | None,
     random_seed: int,
     quiet: bool,
     as_json: bool,
@@ -105,13 +116,31 @@ def command(
     shifts, evaluation = result.shifts, result.evaluation
     assert evaluation is not None  # solve always checks the roster it returns
     generated_at = datetime.now(tz=UTC).replace(microsecond=0)
-    document = roster_document(loaded, shifts, result, evaluation, generated_at=generated_at)
+    history = duty_history(previous)[0] if previous is not None else None
+    versions = duty_versions(shifts, result.roster, generated_at, history)
+    document = roster_document(
+        loaded,
+        shifts,
+        result,
+        evaluation,
+        generated_at=generated_at,
+        versions=version_fields(versions),
+    )
+    calendars = feeds(
+        loaded,
+        shifts,
+        result.roster,
+        versions,
+        version_label=f"{generated_at:%Y-%m-%d %H:%M} UTC ({result.scenario_hash[:8]})",
+        version_time=generated_at,
+    )
     write_files_atomically(
         out_dir,
         {
             "roster.csv": roster_csv(loaded, shifts, result.roster),
             "fairness.csv": fairness_csv(evaluation),
             "roster.json": to_json_bytes(document),
+            **{f"ical/{name}": content for name, content in calendars.items()},
         },
     )
     if as_json:

@@ -1,0 +1,119 @@
+"""Feeds parse back to the roster's assignments and real hours, DST weekends included, and keep
+their identity across versions."""
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import icalendar
+import recurring_ical_events
+
+import pytest
+
+from tests.helpers import solve_checked
+from wachtplanner.export.ical import duty_versions, feeds
+from wachtplanner.io.scenario_files import load_scenario
+
+DEMO = Path(__file__).parents[2] / "scenarios" / "demo.yaml"
+VERSION = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def demo():
+    """The demo scenario and its checked roster, solved once for this module."""
+    scenario = load_scenario(DEMO)
+    return scenario, solve_checked(scenario)
+
+
+def _feeds(scenario, result, versions=None, when=VERSION):
+    versions = versions or duty_versions(result.shifts, result.roster, when)
+    return feeds(
+        scenario, result.shifts, result.roster, versions, version_label="v1", version_time=when
+    )
+
+
+def test_doctor_feeds_round_trip_assignments_and_real_hours(demo):
+    """Every assignment appears once in its doctor's feed with the real elapsed hours; the Easter
+    block over the spring DST change is 84 h, not 85 h."""
+    scenario, result = demo
+    files = _feeds(scenario, result)
+    by_id = {s.shift_id: s for s in result.shifts}
+    seen = set()
+    for doctor in scenario.doctors:
+        calendar = icalendar.Calendar.from_ical(files[f"{doctor.id}.ics"])
+        events = recurring_ical_events.of(calendar).between(
+            datetime(2026, 12, 1, tzinfo=UTC), datetime(2027, 5, 1, tzinfo=UTC)
+        )
+        for event in events:
+            uid = str(event["UID"])
+            shift = next(
+                s for s in result.shifts if uid.startswith(s.shift_id.replace("/", "-") + "-")
+            )
+            assert event["DTSTART"].dt == shift.start
+            # Real elapsed time: subtracting two datetimes of the same zone in Python gives the
+            # wall-clock difference (85 h over the Easter DST change), so compare in UTC.
+            duration = event["DTEND"].dt.astimezone(UTC) - event["DTSTART"].dt.astimezone(UTC)
+            assert duration.total_seconds() / 3600 == shift.hours
+            seen.add((shift.shift_id, doctor.id))
+    assert seen == {(a.shift_id, a.doctor_id) for a in result.roster.assignments}
+    easter = by_id["weekend/wachtpost/2027-03-26"]
+    assert easter.hours == 84
+
+
+def test_unchanged_roster_gives_byte_identical_feeds(demo):
+    """Exporting the same roster twice with the same version time gives the same bytes."""
+    scenario, result = demo
+    assert _feeds(scenario, result) == _feeds(scenario, result)
+
+
+def test_changed_duty_raises_sequence_and_unchanged_keeps_identity(demo):
+    """Against a previous roster: an unchanged duty keeps UID, SEQUENCE and DTSTAMP; a duty whose
+    times changed gets SEQUENCE + 1 and the new version time."""
+    scenario, result = demo
+    first, second = result.roster.assignments[:2]
+    shift = {s.shift_id: s for s in result.shifts}[first.shift_id]
+    previous = {
+        (a.shift_id, a.doctor_id): (
+            {s.shift_id: s for s in result.shifts}[a.shift_id].start.isoformat(),
+            {s.shift_id: s for s in result.shifts}[a.shift_id].end.isoformat(),
+            2,
+            VERSION,
+        )
+        for a in (first, second)
+    }
+    moved = (shift.start - timedelta(hours=1)).isoformat()
+    previous[first.shift_id, first.doctor_id] = (moved, shift.end.isoformat(), 2, VERSION)
+    later = VERSION + timedelta(days=3)
+    versions = duty_versions(result.shifts, result.roster, later, previous)
+    assert versions[first.shift_id, first.doctor_id].sequence == 3
+    assert versions[first.shift_id, first.doctor_id].modified == later
+    assert versions[second.shift_id, second.doctor_id].sequence == 2
+    assert versions[second.shift_id, second.doctor_id].modified == VERSION
+    calendar = icalendar.Calendar.from_ical(
+        _feeds(scenario, result, versions, later)[f"{second.doctor_id}.ics"]
+    )
+    event = next(
+        e
+        for e in calendar.walk("VEVENT")
+        if str(e["UID"]) == versions[second.shift_id, second.doctor_id].uid
+    )
+    assert event["DTSTAMP"].dt == VERSION
+    assert int(event["SEQUENCE"]) == 2
+
+
+def test_unit_feeds_list_who_is_on_duty(demo):
+    """The post's feed has one event per weekend seat, named after the doctor."""
+    scenario, result = demo
+    calendar = icalendar.Calendar.from_ical(_feeds(scenario, result)["wachtpost.ics"])
+    events = list(calendar.walk("VEVENT"))
+    post_seats = [
+        a
+        for a in result.roster.assignments
+        if {s.shift_id: s for s in result.shifts}[a.shift_id].scope_id == "wachtpost"
+    ]
+    assert len(events) == len(post_seats)
+    assert all(str(e["SUMMARY"]).split(": ", 1)[1].startswith("Dr.") for e in events)
+    assert calendar["METHOD"] == "PUBLISH"
+    assert (
+        str(calendar["X-PUBLISHED-TTL"]) == "PT1H"
+        or calendar["X-PUBLISHED-TTL"].to_ical() == b"PT1H"
+    )

@@ -1,0 +1,1 @@
+"""Writers: calendar feeds, spreadsheets and reports. They never call the solver."""
