@@ -5,9 +5,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import icalendar
-import recurring_ical_events
-
 import pytest
+import recurring_ical_events
 
 from tests.helpers import solve_checked
 from wachtplanner.export.ical import duty_versions, feeds
