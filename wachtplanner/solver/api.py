@@ -59,15 +59,18 @@ def _diagnose(instance: Instance, params: SolverParams) -> list[str]:
     return culprits
 
 
-def _keeps_hard_rules(instance: Instance, chosen: Sequence[tuple[int, int]]) -> bool:
-    """Return whether the checker finds no hard violation in an index-based roster."""
+def _judge(instance: Instance, chosen: Sequence[tuple[int, int]]) -> list[int] | None:
+    """Return the checker's objective terms of an index-based roster (None if it is invalid)."""
     roster = Roster(
         assignments=tuple(
             Assignment(shift_id=instance.shifts[s].shift_id, doctor_id=instance.doctors[d].id)
             for d, s in chosen
         )
     )
-    return not evaluate_roster(instance.scenario, instance.shifts, roster).hard_violations
+    evaluation = evaluate_roster(instance.scenario, instance.shifts, roster)
+    if evaluation.hard_violations:
+        return None
+    return list(evaluation.terms.as_dict().values())
 
 
 def solve(
@@ -99,15 +102,22 @@ def solve(
     _check_fixed(scenario, shifts, fixed)
     instance = compile_instance(scenario, shifts, fixed=fixed)
     check_feasible_counts(instance)
-    model = CpSatModel(instance)
-    build_time_s = time.perf_counter() - started
-    # Both rotations take well under a second; the better one (lexicographically) seeds CP-SAT.
+    compiled_s = time.perf_counter() - started
+    # The rotation gives a first valid roster before the CP-SAT model exists. Both variants take
+    # well under a second; the checker judges them and the better one seeds CP-SAT.
     rotations = [greedy_roster(instance, literal=literal) for literal in (False, True)]
-    rotations.sort(key=lambda r: (not r.complete, list(model.exact_terms(r.chosen).values())))
-    warm = rotations[0]
+    judged = [(r, _judge(instance, r.chosen)) for r in rotations]
+    judged.sort(key=lambda item: (not item[0].complete, item[1] is None, item[1] or []))
+    warm, warm_terms = judged[0]
+    start = warm.chosen if warm.complete and warm_terms is not None else None
+    start_found_at = time.perf_counter() - started if start is not None else None
+    model_started = time.perf_counter()
+    model = CpSatModel(instance)
+    build_time_s = compiled_s + time.perf_counter() - model_started
     model.hint(warm.chosen)
-    start = warm.chosen if warm.complete and _keeps_hard_rules(instance, warm.chosen) else None
-    solved = model.solve(params, progress, start=start, clock=started)
+    solved = model.solve(
+        params, progress, start=start, clock=started, start_found_at=start_found_at
+    )
     if solved.status is SolveStatus.INFEASIBLE:
         culprits = _diagnose(instance, params)
         if culprits:

@@ -240,6 +240,7 @@ class CpSatModel:
         *,
         start: Collection[Pair] | None = None,
         clock: float | None = None,
+        start_found_at: float | None = None,
     ) -> Solved:
         """Run the lexicographic stages within ``params.time_limit_s`` in total.
 
@@ -249,11 +250,15 @@ class CpSatModel:
             A roster known to keep every hard rule (checked by the caller), to improve on.
         clock
             ``time.perf_counter()`` value that elapsed times are measured from.
+        start_found_at
+            When ``start`` was known, in seconds since ``clock``.
         """
         clock = time.perf_counter() if clock is None else clock
         started = time.perf_counter()
         best: list[Pair] | None = list(start) if start is not None else None
-        first_at = time.perf_counter() - clock if best is not None else None
+        first_at = None
+        if best is not None:
+            first_at = start_found_at if start_found_at is not None else time.perf_counter() - clock
         results: list[StageResult] = []
         for name in stages:
             term = TERM_OF_STAGE[name]
