@@ -159,11 +159,12 @@ def _calendar(scenario: Scenario, title: str, version_time: datetime) -> Calenda
     return calendar
 
 
-def _unit_name(scenario: Scenario, shift: ShiftInstance) -> str:
-    for unit in (*scenario.areas, *scenario.posts, *scenario.practices):
-        if unit.id == shift.scope_id:
-            return unit.name
-    return shift.scope_id
+def _unit_names(scenario: Scenario) -> dict[str, str]:
+    names = {a.id: a.name for a in scenario.areas}
+    names.update({p.id: p.name for p in scenario.posts})
+    names.update({p.id: p.name for p in scenario.practices})
+    names.update({e.id: e.name or e.id for e in scenario.emergency_points})
+    return names
 
 
 def _handover(
@@ -187,6 +188,7 @@ def feeds(
 ) -> dict[str, bytes]:
     """Return ``{file name: ics bytes}``: ``<doctor_id>.ics`` and ``<area or post id>.ics``."""
     by_id = {i.shift_id: i for i in instances}
+    unit_names = _unit_names(scenario)
     names = {d.id: d.name for d in scenario.doctors}
     holders: dict[str, list[str]] = defaultdict(list)
     for a in roster.assignments:
@@ -199,7 +201,7 @@ def feeds(
     for a in sorted(roster.assignments, key=lambda a: (by_id[a.shift_id].start, a.doctor_id)):
         shift = by_id[a.shift_id]
         version = versions[a.shift_id, a.doctor_id]
-        unit = _unit_name(scenario, shift)
+        unit = unit_names.get(shift.scope_id, shift.scope_id)
         doctor = scenario.doctors_by_id[a.doctor_id]
         line = sequences[shift.shift_type, shift.scope_id]
         description = "\n".join(
@@ -240,14 +242,7 @@ def feeds(
             calendar.add_component(event)
         files[f"{doctor.id}.ics"] = calendar.to_ical()
     for unit_id in sorted(per_unit):
-        unit_name = next(
-            (
-                u.name
-                for u in (*scenario.areas, *scenario.posts, *scenario.practices)
-                if u.id == unit_id
-            ),
-            unit_id,
-        )
+        unit_name = unit_names.get(unit_id, unit_id)
         calendar = _calendar(scenario, f"Van wacht – {unit_name}", version_time)
         for event in per_unit[unit_id]:
             calendar.add_component(event)
