@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from wachtplanner import __version__
-from wachtplanner.cli.commands import check, schema, solve, validate
+from wachtplanner.cli.commands import check, export, schema, solve, stats, validate
 from wachtplanner.exceptions import (
     InputFileError,
     ScenarioInfeasibleError,
@@ -55,11 +55,18 @@ class _Group(click.Group):
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 @click.pass_context
 def main(ctx: click.Context, debug: bool) -> None:
-    """On-call rosters for Flemish GP circles: validate, solve, check."""
+    """On-call rosters for Flemish GP circles: validate, solve, check, stats, export."""
     ctx.obj = {"debug": debug}
 
 
-for command in (validate.command, solve.command, check.command, schema.command):
+for command in (
+    validate.command,
+    solve.command,
+    check.command,
+    stats.command,
+    export.command,
+    schema.command,
+):
     main.add_command(command)
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import time
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from wachtplanner.domain.base import FrozenModel
+from wachtplanner.domain.base import FrozenModel, LocalTime
 
 FairnessBasis = Literal["fte", "gmd", "equal"]
 
@@ -52,6 +53,35 @@ class FairnessPolicy(FrozenModel):
     per_tag: bool = True
 
 
+class FeePolicy(FrozenModel):
+    """RIZIV availability fees (beschikbaarheidshonoraria), reference/domain.md §3.
+
+    Parameters
+    ----------
+    rates_eur_per_hour
+        Rate per year; a year without its own entry uses the latest earlier one. The defaults are
+        the published amounts; the current (2024+) amount was not found and is to be set here.
+    weekend_max_hours
+        Qualifying hours per weekend block.
+    holiday_max_hours
+        Qualifying hours per legal holiday.
+    night_window
+        Weekday evening/night window that qualifies (local time).
+    """
+
+    rates_eur_per_hour: dict[int, float] = Field(
+        default_factory=lambda: {2010: 5.66, 2014: 6.15, 2018: 6.20}
+    )
+    weekend_max_hours: float = Field(default=48, ge=0)
+    holiday_max_hours: float = Field(default=24, ge=0)
+    night_window: tuple[LocalTime, LocalTime] = (time(19, 0), time(8, 0))
+
+    def rate_for(self, year: int) -> float:
+        """Return the rate that applies in a year (0 before the first known one)."""
+        known = [y for y in self.rates_eur_per_hour if y <= year]
+        return self.rates_eur_per_hour[max(known)] if known else 0.0
+
+
 class Rules(FrozenModel):
     """The circle's roster rules.
 
@@ -75,3 +105,4 @@ class Rules(FrozenModel):
     halve_from_age: int | None = Field(default=60, ge=0)
     fairness: FairnessPolicy = FairnessPolicy()
     avoid_weight: int = Field(default=20, ge=0)
+    fees: FeePolicy = FeePolicy()

@@ -12,6 +12,8 @@ import click
 from wachtplanner.cli.options import json_option, scenario_argument
 from wachtplanner.cli.report import echo_fairness, echo_penalties
 from wachtplanner.export.ical import duty_versions, feeds, version_fields
+from wachtplanner.export.report import report_html
+from wachtplanner.export.tables import stats_files, workbook
 from wachtplanner.io.atomic import write_files_atomically
 from wachtplanner.io.roster_files import (
     duty_history,
@@ -23,6 +25,7 @@ from wachtplanner.io.roster_files import (
 from wachtplanner.io.scenario_files import load_scenario
 from wachtplanner.result import SolveStatus
 from wachtplanner.solver import SolverParams, solve
+from wachtplanner.stats import compute_statistics
 
 _PROGRESS_EVERY_S = 0.5
 
@@ -55,7 +58,7 @@ class _Progress:
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
     required=True,
-    help="Folder for roster.csv, roster.json, fairness.csv and ical/.",
+    help="Folder for roster.csv/.json/.xlsx, fairness.csv, stats/, ical/ and report.html.",
 )
 @click.option(
     "--time-limit",
@@ -126,6 +129,7 @@ def command(
         generated_at=generated_at,
         versions=version_fields(versions),
     )
+    stats = compute_statistics(loaded, shifts, result.roster, evaluation)
     calendars = feeds(
         loaded,
         shifts,
@@ -141,6 +145,11 @@ def command(
             "fairness.csv": fairness_csv(evaluation),
             "roster.json": to_json_bytes(document),
             **{f"ical/{name}": content for name, content in calendars.items()},
+            **stats_files(stats),
+            "roster.xlsx": workbook(
+                loaded, shifts, result.roster, stats, generated_at=generated_at
+            ),
+            "report.html": report_html(loaded, stats, generated_at=generated_at),
         },
     )
     if as_json:

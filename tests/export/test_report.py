@@ -1,0 +1,61 @@
+"""report.html renders in headless Chromium with every chart present and drawn.
+
+Needs Debian's chromium and chromium-driver (installed by .ci/run). The screenshot is kept in
+``test-artifacts/report.png``.
+"""
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+from tests.helpers import solve_checked
+from wachtplanner.export.report import report_html
+from wachtplanner.io.scenario_files import load_scenario
+from wachtplanner.stats import compute_statistics
+
+ROOT = Path(__file__).parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHARTS = ["points-vs-target", "duties-heat-map", "days-between-duties", "coverage"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium driven through chromedriver."""
+    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
+    assert chromium, "install Debian's chromium: scripts/install-browser"
+    assert driver_path, "install Debian's chromium-driver: scripts/install-browser"
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1200,2400"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    yield driver
+    driver.quit()
+
+
+def test_report_renders_with_charts(browser, tmp_path):
+    """Each chart is a visible, non-empty SVG with drawn marks; nothing is fetched."""
+    scenario = load_scenario(ROOT / "scenarios" / "demo.yaml")
+    result = solve_checked(scenario)
+    assert result.evaluation is not None
+    stats = compute_statistics(scenario, result.shifts, result.roster, result.evaluation)
+    page = tmp_path / "report.html"
+    content = report_html(scenario, stats, generated_at=datetime(2026, 11, 20, tzinfo=UTC))
+    for loads_something in (b'src="', b'href="http', b"url(http", b"<link", b"<script", b"@import"):
+        assert loads_something not in content
+    page.write_bytes(content)
+    browser.get(page.as_uri())
+    for chart_id in CHARTS:
+        figure = browser.find_element(By.ID, chart_id)
+        svg = figure.find_element(By.TAG_NAME, "svg")
+        assert svg.size["width"] > 200, chart_id
+        assert svg.size["height"] > 100, chart_id
+        marks = svg.find_elements(By.CSS_SELECTOR, "path, image, rect, use")
+        assert len(marks) > 10, chart_id
+    ARTIFACTS.mkdir(exist_ok=True)
+    assert browser.save_screenshot(str(ARTIFACTS / "report.png"))

@@ -1,0 +1,51 @@
+"""``wachtplanner stats``: fairness and workload figures of a roster."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from wachtplanner.cli.options import json_option, scenario_argument
+from wachtplanner.evaluation.objective import evaluate_roster
+from wachtplanner.expand import expand_shifts
+from wachtplanner.export.tables import stats_files, stats_json
+from wachtplanner.io.atomic import write_files_atomically
+from wachtplanner.io.roster_files import load_roster
+from wachtplanner.io.scenario_files import load_scenario
+from wachtplanner.stats import compute_statistics
+
+
+@click.command("stats")
+@scenario_argument
+@click.argument("roster", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Also write the tables to OUTPUT/stats/*.csv.",
+)
+@json_option
+def command(scenario: Path, roster: Path, out_dir: Path | None, as_json: bool) -> None:
+    """Per doctor, per unit and month, fairness summary and availability fees of ROSTER."""
+    loaded = load_scenario(scenario)
+    shifts = expand_shifts(loaded)
+    chosen = load_roster(roster, loaded, shifts)
+    stats = compute_statistics(loaded, shifts, chosen, evaluate_roster(loaded, shifts, chosen))
+    if out_dir is not None:
+        write_files_atomically(out_dir, stats_files(stats))
+    if as_json:
+        click.echo(json.dumps(stats_json(stats), indent=2, ensure_ascii=False))
+        return
+    with_names = stats.doctors.set_index("doctor_id")
+    click.echo("Per doctor (points, hours, duties, fee):")
+    click.echo(with_names.to_string(max_rows=60, float_format=lambda v: f"{v:.2f}"))
+    click.echo("\nFairness per tag:")
+    click.echo(stats.fairness.to_string(index=False))
+    click.echo(
+        f"\nAvailability fees in total: EUR {stats.doctors['fee_eur'].sum():.2f} "
+        f"(rates per year in rules.fees)."
+    )

@@ -1,0 +1,235 @@
+"""The tables coordinators and boards read, computed with pandas from a checked roster.
+
+- ``doctors``: SPEC §3 columns, one row per doctor. ``share`` is the doctor's part of the
+  circle's target points (all tags), ``target_points``/``points``/``deviation`` sum the tags,
+  ``nights`` counts weeknight-type duties (overnight, not weekend, no holiday), ``weekends``
+  weekend blocks, ``holidays`` duties touching a holiday, ``min_days_between_duties`` the
+  shortest real gap from the end of one duty to the start of the next, ``fee_eur`` the
+  availability fee (``qualifying_hours`` x the year's rate).
+- ``units``: per scope unit (area, post, ...) and month of local start: seats needed and
+  filled, duties, hours, points.
+- ``fairness``: per tag the largest |deviation|, range, standard deviation, Gini of points per
+  unit of share, doctors outside the band, and weekend pairs closer than the spacing rule.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
+
+import numpy as np
+import pandas as pd
+
+from wachtplanner.domain.roster import Roster
+from wachtplanner.domain.rules import FeePolicy
+from wachtplanner.domain.scenario import Scenario
+from wachtplanner.evaluation.objective import Evaluation
+from wachtplanner.expand import ShiftInstance
+
+DOCTOR_COLUMNS = [
+    "doctor_id",
+    "fte",
+    "share",
+    "target_points",
+    "points",
+    "deviation",
+    "hours",
+    "nights",
+    "weekends",
+    "holidays",
+    "min_days_between_duties",
+    "fee_eur",
+]
+
+
+@dataclass(frozen=True)
+class Statistics:
+    """All statistics of one roster."""
+
+    doctors: pd.DataFrame
+    units: pd.DataFrame
+    fairness: pd.DataFrame
+    gaps_days: tuple[float, ...]
+    """Every real gap between consecutive duties of a doctor, in days (for the histogram)."""
+    duties_per_month: pd.DataFrame
+    """Doctors x months, number of duties (for the heat map)."""
+
+
+def _hours_between(a: datetime, b: datetime) -> float:
+    return (b.astimezone(UTC) - a.astimezone(UTC)).total_seconds() / 3600
+
+
+def _night_window_hours(shift: ShiftInstance, fees: FeePolicy) -> float:
+    tz = shift.start.tzinfo
+    opens, closes = fees.night_window
+    total = 0.0
+    day = shift.start_date - timedelta(days=1)
+    while datetime.combine(day, opens, tzinfo=tz) < shift.end:
+        window_start = datetime.combine(day, opens, tzinfo=tz)
+        window_end = datetime.combine(day + timedelta(days=1), closes, tzinfo=tz)
+        start, end = max(window_start, shift.start), min(window_end, shift.end)
+        if start < end:
+            total += _hours_between(start, end)
+        day += timedelta(days=1)
+    return total
+
+
+def qualifying_hours(shift: ShiftInstance, fees: FeePolicy) -> float:
+    """Return the hours of a duty that earn the availability fee (domain.md §3).
+
+    A weekend block qualifies up to ``weekend_max_hours`` plus ``holiday_max_hours`` per holiday
+    merged into it; a holiday block up to ``holiday_max_hours`` per holiday; any other duty for
+    its hours inside the weekday night window (so day duty earns none).
+    """
+    if shift.weekend:
+        return min(
+            shift.hours, fees.weekend_max_hours + fees.holiday_max_hours * len(shift.holidays)
+        )
+    if shift.holidays:
+        return min(shift.hours, fees.holiday_max_hours * len(shift.holidays))
+    return _night_window_hours(shift, fees)
+
+
+def _gini(values: np.ndarray) -> float:
+    if len(values) == 0 or float(values.sum()) == 0:
+        return 0.0
+    ordered = np.sort(values)
+    n = len(ordered)
+    ranks = np.arange(1, n + 1)
+    return float((2 * (ranks * ordered).sum()) / (n * ordered.sum()) - (n + 1) / n)
+
+
+def compute_statistics(
+    scenario: Scenario,
+    instances: Sequence[ShiftInstance],
+    roster: Roster,
+    evaluation: Evaluation,
+) -> Statistics:
+    """Return the statistics of a roster the checker has evaluated."""
+    by_id = {i.shift_id: i for i in instances}
+    fees = scenario.rules.fees
+    duties: dict[str, list[ShiftInstance]] = defaultdict(list)
+    for a in roster.assignments:
+        duties[a.doctor_id].append(by_id[a.shift_id])
+    rows = pd.DataFrame(
+        [
+            {"doctor_id": r.doctor_id, "tag": r.tag, "target": r.target, "points": r.points}
+            for r in evaluation.fairness
+        ],
+        columns=["doctor_id", "tag", "target", "points"],
+    )
+    totals = rows.groupby("doctor_id")[["target", "points"]].sum()
+    circle_target = float(totals["target"].sum()) or 1.0
+    doctor_rows, gaps = [], []
+    for doctor in scenario.doctors:
+        mine = sorted(duties.get(doctor.id, []), key=lambda s: s.start)
+        between = [_hours_between(a.end, b.start) / 24 for a, b in pairwise(mine)]
+        gaps.extend(between)
+        target = float(totals["target"].get(doctor.id, 0.0))
+        points = round(sum(s.points for s in mine), 2)
+        doctor_rows.append(
+            {
+                "doctor_id": doctor.id,
+                "fte": doctor.fte,
+                "share": round(target / circle_target, 6),
+                "target_points": round(target, 2),
+                "points": points,
+                "deviation": round(points - target, 2),
+                "hours": round(sum(s.hours for s in mine), 2),
+                "nights": sum(
+                    1
+                    for s in mine
+                    if not s.weekend and not s.holidays and s.end.date() > s.start.date()
+                ),
+                "weekends": sum(1 for s in mine if s.weekend),
+                "holidays": sum(1 for s in mine if s.holidays),
+                "min_days_between_duties": round(min(between), 2) if between else None,
+                "fee_eur": round(
+                    sum(qualifying_hours(s, fees) * fees.rate_for(s.start.year) for s in mine), 2
+                ),
+            }
+        )
+    doctors = pd.DataFrame(doctor_rows, columns=DOCTOR_COLUMNS)
+    return Statistics(
+        doctors=doctors,
+        units=_units(instances, roster),
+        fairness=_fairness(scenario, evaluation, duties),
+        gaps_days=tuple(round(g, 3) for g in gaps),
+        duties_per_month=_duties_per_month(scenario, duties),
+    )
+
+
+def _units(instances: Sequence[ShiftInstance], roster: Roster) -> pd.DataFrame:
+    filled: dict[str, int] = defaultdict(int)
+    for a in roster.assignments:
+        filled[a.shift_id] += 1
+    frame = pd.DataFrame(
+        [
+            {
+                "scope": s.scope,
+                "scope_id": s.scope_id,
+                "month": f"{s.start_date:%Y-%m}",
+                "seats": s.need,
+                "filled": filled[s.shift_id],
+                "duties": filled[s.shift_id],
+                "hours": s.hours * filled[s.shift_id],
+                "points": s.points * filled[s.shift_id],
+            }
+            for s in instances
+        ],
+        columns=["scope", "scope_id", "month", "seats", "filled", "duties", "hours", "points"],
+    )
+    table = frame.groupby(["scope", "scope_id", "month"], as_index=False).sum()
+    table["coverage"] = (table["filled"] / table["seats"]).round(4)
+    return table.round({"hours": 2, "points": 2})
+
+
+def _fairness(
+    scenario: Scenario, evaluation: Evaluation, duties: dict[str, list[ShiftInstance]]
+) -> pd.DataFrame:
+    spacing = scenario.rules.min_days_between_weekends
+    close_pairs = 0
+    if spacing is not None:
+        for mine in duties.values():
+            weekends = sorted(s.start_date for s in mine if s.weekend)
+            close_pairs += sum(1 for a, b in pairwise(weekends) if (b - a).days < spacing.days)
+    out = []
+    rows = pd.DataFrame([r.__dict__ for r in evaluation.fairness])
+    if rows.empty:
+        return pd.DataFrame(columns=["tag"])
+    for tag, group in rows.groupby("tag"):
+        positive = group[group["share"] > 0]
+        per_share = (positive["points"] / positive["share"]).to_numpy(dtype=float)
+        out.append(
+            {
+                "tag": tag,
+                "doctors": len(group),
+                "largest_abs_deviation": round(float(group["deviation"].abs().max()), 2),
+                "deviation_range": round(
+                    float(group["deviation"].max() - group["deviation"].min()), 2
+                ),
+                "deviation_std": round(float(group["deviation"].std(ddof=0)), 2),
+                "gini_points_per_share": round(_gini(per_share), 4),
+                "outside_band": int((group["excess"] > 0).sum()),
+                "band": float(group["band"].max()),
+            }
+        )
+    frame = pd.DataFrame(out)
+    frame["weekend_pairs_closer_than_rule"] = close_pairs
+    return frame
+
+
+def _duties_per_month(scenario: Scenario, duties: dict[str, list[ShiftInstance]]) -> pd.DataFrame:
+    counts = pd.DataFrame(
+        [
+            {"doctor_id": doctor_id, "month": f"{s.start_date:%Y-%m}"}
+            for doctor_id, mine in duties.items()
+            for s in mine
+        ],
+        columns=["doctor_id", "month"],
+    )
+    table = counts.value_counts().unstack(fill_value=0)
+    return table.reindex([d.id for d in scenario.doctors], fill_value=0)
