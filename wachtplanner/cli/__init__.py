@@ -13,7 +13,15 @@ from typing import Any
 import click
 
 from wachtplanner import __version__
-from wachtplanner.cli.commands import check, export, schema, solve, stats, validate
+from wachtplanner.cli.commands import (
+    check,
+    export,
+    import_doctors,
+    schema,
+    solve,
+    stats,
+    validate,
+)
 from wachtplanner.exceptions import (
     InputFileError,
     ScenarioInfeasibleError,
@@ -65,6 +73,7 @@ for command in (
     check.command,
     stats.command,
     export.command,
+    import_doctors.command,
     schema.command,
 ):
     main.add_command(command)

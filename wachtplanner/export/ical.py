@@ -57,6 +57,11 @@ def version_fields(
     }
 
 
+def version_label(version_time: datetime, scenario_fingerprint: str) -> str:
+    """Return the roster version GPs see in each event's description."""
+    return f"{version_time.astimezone(UTC):%Y-%m-%d %H:%M} UTC ({scenario_fingerprint[:8]})"
+
+
 def duty_uid(shift_id: str, doctor_id: str) -> str:
     """Return the stable UID of a doctor's duty on a shift."""
     return f"{shift_id.replace('/', '-')}-{doctor_id}@{UID_DOMAIN}"

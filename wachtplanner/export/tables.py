@@ -17,21 +17,11 @@ import pandas as pd
 from wachtplanner.domain.roster import Roster
 from wachtplanner.domain.scenario import Scenario
 from wachtplanner.expand import ShiftInstance
+from wachtplanner.io.roster_files import XLSX_HEADERS, XLSX_ROSTER_SHEET
 from wachtplanner.stats import Statistics
 
-ROSTER_SHEET = "Rooster"
-ROSTER_HEADERS = {
-    "shift_id": "Shift id",
-    "shift_type": "Type",
-    "label": "Wacht",
-    "scope_id": "Eenheid",
-    "start": "Begin",
-    "end": "Einde",
-    "hours": "Uren",
-    "doctor_id": "Arts id",
-    "doctor_name": "Arts",
-    "points": "Punten",
-}
+ROSTER_SHEET = XLSX_ROSTER_SHEET
+ROSTER_HEADERS = XLSX_HEADERS
 
 
 def stats_files(stats: Statistics) -> dict[str, bytes]:
@@ -114,11 +104,3 @@ def workbook(
         writer.book.properties.created = generated_at.replace(tzinfo=None)
         writer.book.properties.modified = generated_at.replace(tzinfo=None)
     return buffer.getvalue()
-
-
-def read_roster_sheet(content: bytes) -> list[tuple[str, str]]:
-    """Return the (shift_id, doctor_id) pairs of a workbook written by ``workbook``."""
-    frame = pd.read_excel(io.BytesIO(content), sheet_name=ROSTER_SHEET, dtype=str)
-    return list(
-        zip(frame[ROSTER_HEADERS["shift_id"]], frame[ROSTER_HEADERS["doctor_id"]], strict=True)
-    )

@@ -13,6 +13,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from wachtplanner.domain.roster import Assignment, Roster
 from wachtplanner.domain.scenario import Scenario
 from wachtplanner.evaluation.objective import Evaluation
@@ -190,7 +192,49 @@ def to_json_bytes(document: dict[str, Any]) -> bytes:
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
+XLSX_ROSTER_SHEET = "Rooster"
+XLSX_HEADERS = {
+    "shift_id": "Shift id",
+    "shift_type": "Type",
+    "label": "Wacht",
+    "scope_id": "Eenheid",
+    "start": "Begin",
+    "end": "Einde",
+    "hours": "Uren",
+    "doctor_id": "Arts id",
+    "doctor_name": "Arts",
+    "points": "Punten",
+}
+"""Roster columns and their headers in the workbook's roster sheet."""
+
+
+def _read_xlsx_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    try:
+        frame = pd.read_excel(path, sheet_name=XLSX_ROSTER_SHEET, dtype=str)
+    except ValueError:
+        raise RosterError(
+            [Issue(str(path), f"no sheet '{XLSX_ROSTER_SHEET}'; expected a wachtplanner workbook.")]
+        ) from None
+    wanted = {XLSX_HEADERS["shift_id"]: "shift_id", XLSX_HEADERS["doctor_id"]: "doctor_id"}
+    missing = [header for header in wanted if header not in frame.columns]
+    if missing:
+        raise RosterError(
+            [
+                Issue(
+                    f"{path}: sheet {XLSX_ROSTER_SHEET}", f"missing column(s) {', '.join(missing)}."
+                )
+            ]
+        )
+    frame = frame.rename(columns=wanted)
+    return [
+        (f"sheet {XLSX_ROSTER_SHEET} row {n}", {k: row[k] for k in ("shift_id", "doctor_id")})
+        for n, row in enumerate(frame.to_dict("records"), start=2)
+    ]
+
+
 def _read_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    if path.suffix.lower() == ".xlsx" and path.exists():
+        return _read_xlsx_rows(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -10,12 +10,13 @@ import click
 from wachtplanner.cli.options import scenario_argument
 from wachtplanner.evaluation.objective import evaluate_roster
 from wachtplanner.expand import expand_shifts
-from wachtplanner.export.ical import duty_versions, feeds
+from wachtplanner.export.ical import duty_versions, feeds, version_label
 from wachtplanner.export.report import report_html
 from wachtplanner.export.tables import workbook
 from wachtplanner.io.atomic import write_files_atomically
 from wachtplanner.io.roster_files import duty_history, load_roster
 from wachtplanner.io.scenario_files import load_scenario
+from wachtplanner.result import scenario_hash
 from wachtplanner.stats import compute_statistics
 
 
@@ -63,7 +64,7 @@ def command(
     files: dict[str, bytes] = {}
     if "ical" in formats:
         versions = duty_versions(shifts, chosen, version_time, history)
-        label = f"{version_time:%Y-%m-%d %H:%M} UTC"
+        label = version_label(version_time, scenario_hash(loaded))
         for name, content in feeds(
             loaded, shifts, chosen, versions, version_label=label, version_time=version_time
         ).items():

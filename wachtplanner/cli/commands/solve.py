@@ -11,7 +11,7 @@ import click
 
 from wachtplanner.cli.options import json_option, scenario_argument
 from wachtplanner.cli.report import echo_fairness, echo_penalties
-from wachtplanner.export.ical import duty_versions, feeds, version_fields
+from wachtplanner.export.ical import duty_versions, feeds, version_fields, version_label
 from wachtplanner.export.report import report_html
 from wachtplanner.export.tables import stats_files, workbook
 from wachtplanner.io.atomic import write_files_atomically
@@ -135,7 +135,7 @@ def command(
         shifts,
         result.roster,
         versions,
-        version_label=f"{generated_at:%Y-%m-%d %H:%M} UTC ({result.scenario_hash[:8]})",
+        version_label=version_label(generated_at, result.scenario_hash),
         version_time=generated_at,
     )
     write_files_atomically(
