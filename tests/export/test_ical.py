@@ -8,9 +8,14 @@ import icalendar
 import pytest
 import recurring_ical_events
 
-from tests.helpers import solve_checked
+from benchmarks.generate import generate
+from tests.helpers import scenario_of, solve_checked
+from wachtplanner.domain.roster import Assignment, Roster
+from wachtplanner.expand import expand_shifts
 from wachtplanner.export.ical import duty_versions, feeds
 from wachtplanner.io.scenario_files import load_scenario
+from wachtplanner.solver.greedy import greedy_roster
+from wachtplanner.solver.instance import compile_instance
 
 DEMO = Path(__file__).parents[2] / "scenarios" / "demo.yaml"
 VERSION = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -116,3 +121,33 @@ def test_unit_feeds_list_who_is_on_duty(demo):
         str(calendar["X-PUBLISHED-TTL"]) == "PT1H"
         or calendar["X-PUBLISHED-TTL"].to_ical() == b"PT1H"
     )
+
+
+def test_autumn_dst_weekend_reads_back_with_real_hours():
+    """A Q4 circle's weekend over the October change, with All Saints (Mon 1 Nov) merged:
+    Fri 29 Oct 19:00 -> Tue 2 Nov 08:00 is 85 h on the wall clock and 86 real hours."""
+    scenario = scenario_of(generate(12, 1, 2027, quarter=4, seed=5))
+    instance = compile_instance(scenario, expand_shifts(scenario))
+    rotation = greedy_roster(instance)
+    roster = Roster(
+        assignments=tuple(
+            Assignment(shift_id=instance.shifts[s].shift_id, doctor_id=instance.doctors[d].id)
+            for d, s in rotation.chosen
+        )
+    )
+    versions = duty_versions(instance.shifts, roster, VERSION)
+    files = feeds(
+        scenario, instance.shifts, roster, versions, version_label="v", version_time=VERSION
+    )
+    weekend = next(s for s in instance.shifts if s.shift_id == "weekend/wachtpost/2027-10-29")
+    holder = next(a.doctor_id for a in roster.assignments if a.shift_id == weekend.shift_id)
+    calendar = icalendar.Calendar.from_ical(files[f"{holder}.ics"])
+    event = next(
+        e
+        for e in calendar.walk("VEVENT")
+        if str(e["UID"]).startswith("weekend-wachtpost-2027-10-29")
+    )
+    start, end = event["DTSTART"].dt, event["DTEND"].dt
+    assert (start.hour, end.hour, end.day) == (19, 8, 2)
+    real_hours = (end.astimezone(UTC) - start.astimezone(UTC)).total_seconds() / 3600
+    assert real_hours == weekend.hours == 86
