@@ -18,6 +18,7 @@ from wachtplanner.cli.commands import (
     export,
     import_doctors,
     schema,
+    simulate,
     solve,
     stats,
     validate,
@@ -74,6 +75,7 @@ for command in (
     stats.command,
     export.command,
     import_doctors.command,
+    simulate.command,
     schema.command,
 ):
     main.add_command(command)

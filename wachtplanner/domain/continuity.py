@@ -19,6 +19,8 @@ class ContinuityParams(FrozenModel):
     intake_per_week_per_fte: float = Field(default=20, ge=0)
     contacts_per_patient_per_year: float = Field(default=4.5, ge=0)
     acute_share: float = Field(default=0.3, ge=0, le=1)
+    overflow_consults_per_week: float = Field(default=0, ge=0)
+    """Acute consultations a week that overflow duty (a rotating overflow doctor) can absorb."""
 
 
 class DoctorLoss(FrozenModel):

@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from wachtplanner.domain.scenario import Scenario
 from wachtplanner.stats import Statistics
 
-_STYLE = """
+STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em; color: #222; max-width: 1200px; }
 h1 { font-size: 1.5em; } h2 { font-size: 1.15em; margin-top: 2em; }
 figure { margin: 1em 0; } figure svg { max-width: 100%; height: auto; }
@@ -31,7 +31,8 @@ th { background: #f3f3f3; }
 """
 
 
-def _svg(figure: Figure, chart_id: str, title: str) -> str:
+def svg_figure(figure: Figure, chart_id: str, title: str) -> str:
+    """Return a matplotlib figure as an inline ``<figure>`` with its SVG (and close it)."""
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", metadata={"Date": None})
     plt.close(figure)
@@ -55,7 +56,7 @@ def _points_vs_target(stats: Statistics) -> str:
     axis.set_ylabel("punten")
     axis.legend()
     figure.tight_layout()
-    return _svg(figure, "points-vs-target", "Punten versus doel per arts")
+    return svg_figure(figure, "points-vs-target", "Punten versus doel per arts")
 
 
 def _heat_map(stats: Statistics) -> str:
@@ -66,7 +67,7 @@ def _heat_map(stats: Statistics) -> str:
     axis.set_yticks(range(len(table.index)), list(table.index), fontsize=5)
     figure.colorbar(image, ax=axis, label="diensten")
     figure.tight_layout()
-    return _svg(figure, "duties-heat-map", "Diensten per arts per maand")
+    return svg_figure(figure, "duties-heat-map", "Diensten per arts per maand")
 
 
 def _gaps(stats: Statistics) -> str:
@@ -76,7 +77,7 @@ def _gaps(stats: Statistics) -> str:
     axis.set_xlabel("dagen tussen twee diensten (einde → begin)")
     axis.set_ylabel("aantal")
     figure.tight_layout()
-    return _svg(figure, "days-between-duties", "Verdeling van de dagen tussen diensten")
+    return svg_figure(figure, "days-between-duties", "Verdeling van de dagen tussen diensten")
 
 
 def _coverage(stats: Statistics) -> str:
@@ -89,7 +90,7 @@ def _coverage(stats: Statistics) -> str:
     axis.set_ylabel("bezette plaatsen / nodig")
     axis.legend(fontsize=7, ncols=4)
     figure.tight_layout()
-    return _svg(figure, "coverage", "Bezetting per wachtgebied/post en maand")
+    return svg_figure(figure, "coverage", "Bezetting per wachtgebied/post en maand")
 
 
 def report_html(scenario: Scenario, stats: Statistics, *, generated_at: datetime) -> bytes:
@@ -99,7 +100,7 @@ def report_html(scenario: Scenario, stats: Statistics, *, generated_at: datetime
         "<!DOCTYPE html>",
         '<html lang="nl"><head><meta charset="utf-8">',
         f"<title>Wachtrooster – {html.escape(scenario.name)}</title>",
-        f"<style>{_STYLE}</style></head><body>",
+        f"<style>{STYLE}</style></head><body>",
         f"<h1>Wachtrooster – {html.escape(scenario.name)}</h1>",
         f"<p>{scenario.horizon.start} tot {scenario.horizon.end}; {len(scenario.doctors)} artsen; "
         f"gemaakt {generated_at:%Y-%m-%d %H:%M} UTC. Beschikbaarheidshonoraria samen: "

@@ -1,0 +1,1 @@
+"""Practice continuity: weekly re-homing of patients, acute demand, emergency points."""

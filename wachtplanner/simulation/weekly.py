@@ -1,0 +1,306 @@
+"""Week-by-week continuity simulation: who has a GP, and what acute demand stays unmet.
+
+Each week, from the first event (or the horizon start):
+
+1. Events dated in the week apply: a lost or retiring doctor's GMD patients become unattached
+   (remembering their practice and area); ``patient_stop``/``accepting_change`` set a practice's
+   intake; ``doctor_join`` adds a doctor with room.
+2. Unattached patients are re-homed by a min-cost flow (OR-Tools ``SimpleMinCostFlow``) to
+   doctors with room ``min(gmd_capacity_per_fte x fte - gmd, intake_per_week_per_fte x fte)``
+   (half the intake for ``conditional`` practices, none for ``closed``), preferring the same
+   practice (cost 1), then the same area (cost 10), then anywhere in the circle (cost 100);
+   whoever cannot be placed stays unattached (the flow's bypass, cost 10 000).
+3. Unattached patients' acute demand, ``unattached x contacts_per_patient_per_year x
+   acute_share / 52`` consultations, goes first to emergency points open that week (up to
+   ``sessions_per_week x consults_per_session``), then to overflow duty (up to
+   ``overflow_consults_per_week``); the rest is unmet.
+
+Patients are conserved: attached + unattached is the same every week.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from ortools.graph.python import min_cost_flow
+
+from wachtplanner.domain.continuity import (
+    AcceptingChange,
+    DoctorJoin,
+    DoctorLoss,
+    PatientStop,
+    RetirementWave,
+)
+from wachtplanner.domain.people import Doctor
+from wachtplanner.domain.scenario import Scenario
+
+COST_SAME_PRACTICE = 1
+COST_SAME_AREA = 10
+COST_CIRCLE = 100
+COST_UNPLACED = 10_000
+GP_ROLES = ("gp", "replacement")
+
+
+@dataclass
+class _GP:
+    id: str
+    practice: str | None
+    area: str
+    fte: float
+    gmd: int
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class WeekRow:
+    """One week of the timeline."""
+
+    week: int
+    start: date
+    attached: int
+    unattached: int
+    acute_demand: float
+    served_overflow: float
+    served_emergency: float
+    unmet: float
+    rehomed: int
+    gmd_per_fte: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """The timeline and the figures a board acts on."""
+
+    rows: tuple[WeekRow, ...]
+    gmd_per_fte_before: dict[str, float]
+    gmd_per_fte_after: dict[str, float]
+    gp_poor_before: tuple[str, ...]
+    gp_poor_after: tuple[str, ...]
+    departures: tuple[tuple[str, date], ...]
+
+    @property
+    def weeks_until_all_attached(self) -> int | None:
+        """Return the first week from which nobody is unattached (None if never)."""
+        first_loss = next((r.week for r in self.rows if r.unattached > 0), None)
+        if first_loss is None:
+            return 0
+        return next((r.week for r in self.rows[first_loss:] if r.unattached == 0), None)
+
+    @property
+    def peak_unattached(self) -> int:
+        """Return the most patients without a GP in any week."""
+        return max((r.unattached for r in self.rows), default=0)
+
+    @property
+    def peak_unmet(self) -> float:
+        """Return the largest weekly unmet acute demand (consultations)."""
+        return max((r.unmet for r in self.rows), default=0.0)
+
+    @property
+    def total_unmet(self) -> float:
+        """Return the unmet acute consultations summed over all weeks."""
+        return sum(r.unmet for r in self.rows)
+
+
+def retirement_dates(
+    scenario: Scenario, wave: RetirementWave, origin: date
+) -> list[tuple[str, date]]:
+    """Return (doctor, date) for a wave: the oldest first, spread evenly over the years."""
+    start = wave.start or origin
+    sizes: dict[str, int] = defaultdict(int)
+    for doctor in scenario.doctors:
+        if doctor.practice is not None and doctor.role in GP_ROLES:
+            sizes[doctor.practice] += 1
+    leaving = [
+        d
+        for d in scenario.doctors
+        if d.role in GP_ROLES
+        and (d.age_on(start) or 0) >= wave.min_age
+        and (not wave.solo_only or (d.practice is not None and sizes[d.practice] == 1))
+    ]
+    leaving.sort(key=lambda d: (d.birth_date or date.max, d.id))
+    span_days = 365 * wave.within_years
+    return [
+        (d.id, start + timedelta(days=round(span_days * (n + 1) / (len(leaving) + 1))))
+        for n, d in enumerate(leaving)
+    ]
+
+
+def _gp(scenario: Scenario, doctor: Doctor) -> _GP:
+    area = doctor.area
+    if area is None and doctor.practice is not None:
+        area = next(p.area for p in scenario.practices if p.id == doctor.practice)
+    return _GP(doctor.id, doctor.practice, area or "", doctor.fte, doctor.gmd)
+
+
+def _gmd_per_fte(gps: dict[str, _GP]) -> dict[str, float]:
+    gmd: dict[str, float] = defaultdict(float)
+    fte: dict[str, float] = defaultdict(float)
+    for gp in gps.values():
+        if gp.active and gp.practice is not None:
+            gmd[gp.practice] += gp.gmd
+            fte[gp.practice] += gp.fte
+    return {p: round(gmd[p] / fte[p], 1) for p in sorted(fte) if fte[p] > 0}
+
+
+def gp_poor_areas(scenario: Scenario, gps: dict[str, _GP]) -> tuple[str, ...]:
+    """Return the areas below 90 GPs per 100 000 (120 where density < 125/km²)."""
+    heads: dict[str, int] = defaultdict(int)
+    for gp in gps.values():
+        if gp.active:
+            heads[gp.area] += 1
+    poor = []
+    for area in scenario.areas:
+        if not area.population:
+            continue
+        threshold = 90.0
+        if area.area_km2 and area.population / area.area_km2 < 125:
+            threshold = 120.0
+        if heads[area.id] * 100_000 / area.population < threshold:
+            poor.append(area.id)
+    return tuple(poor)
+
+
+def _rehome(
+    pools: dict[tuple[str | None, str], int],
+    gps: dict[str, _GP],
+    room: dict[str, int],
+) -> int:
+    """Move unattached patients to doctors with room by min-cost flow; return how many."""
+    groups = [(key, count) for key, count in pools.items() if count > 0]
+    takers = [gp for gp in gps.values() if gp.active and room.get(gp.id, 0) > 0]
+    total = sum(count for _, count in groups)
+    if not groups or not takers or total == 0:
+        return 0
+    flow = min_cost_flow.SimpleMinCostFlow()
+    source, sink = 0, 1
+    group_node = {key: 2 + n for n, (key, _) in enumerate(groups)}
+    gp_node = {gp.id: 2 + len(groups) + n for n, gp in enumerate(takers)}
+    for key, count in groups:
+        flow.add_arc_with_capacity_and_unit_cost(source, group_node[key], count, 0)
+        practice, area = key
+        for gp in takers:
+            if gp.practice is not None and gp.practice == practice:
+                cost = COST_SAME_PRACTICE
+            elif gp.area == area:
+                cost = COST_SAME_AREA
+            else:
+                cost = COST_CIRCLE
+            flow.add_arc_with_capacity_and_unit_cost(group_node[key], gp_node[gp.id], count, cost)
+    for gp in takers:
+        flow.add_arc_with_capacity_and_unit_cost(gp_node[gp.id], sink, room[gp.id], 0)
+    flow.add_arc_with_capacity_and_unit_cost(source, sink, total, COST_UNPLACED)
+    flow.set_node_supply(source, total)
+    flow.set_node_supply(sink, -total)
+    if flow.solve() != flow.OPTIMAL:
+        raise RuntimeError("the re-homing flow has no optimal solution")  # cannot happen
+    moved = 0
+    for arc in range(flow.num_arcs()):
+        tail, head, amount = flow.tail(arc), flow.head(arc), flow.flow(arc)
+        if amount == 0 or tail == source or head != sink:
+            continue
+        gp_id = takers[tail - 2 - len(groups)].id
+        gps[gp_id].gmd += amount
+        moved += amount
+    for arc in range(flow.num_arcs()):
+        tail, head, amount = flow.tail(arc), flow.head(arc), flow.flow(arc)
+        if tail == source and head != sink and amount > 0:
+            key = groups[head - 2][0]
+            pools[key] -= amount
+    return moved
+
+
+def simulate(scenario: Scenario, *, weeks: int | None = None) -> Simulation:
+    """Run the weekly simulation over ``weeks``.
+
+    The default is the horizon's length, or a retirement wave's years when longer.
+    """
+    params = scenario.continuity
+    gps = {d.id: _gp(scenario, d) for d in scenario.doctors if d.role in GP_ROLES}
+    accepting = {p.id: p.accepting for p in scenario.practices}
+    origin = scenario.horizon.start
+    departures: list[tuple[str, date]] = []
+    dated: list[tuple[date, DoctorLoss | PatientStop | AcceptingChange | DoctorJoin]] = []
+    horizon_weeks = (scenario.horizon.end - origin).days // 7 + 1
+    for event in scenario.events:
+        if isinstance(event, RetirementWave):
+            for doctor_id, day in retirement_dates(scenario, event, origin):
+                dated.append((day, DoctorLoss(type="doctor_loss", doctor=doctor_id, date=day)))
+            horizon_weeks = max(horizon_weeks, 52 * event.within_years + 4)
+        else:
+            dated.append((event.date, event))
+    first = min((day for day, _ in dated), default=origin)
+    first = max(first, origin) - timedelta(days=max(first, origin).weekday())
+    num_weeks = weeks or horizon_weeks
+    before = _gmd_per_fte(gps)
+    poor_before = gp_poor_areas(scenario, gps)
+    pools: dict[tuple[str | None, str], int] = defaultdict(int)
+    rows: list[WeekRow] = []
+    for week in range(num_weeks):
+        start = first + timedelta(weeks=week)
+        for day, happening in sorted(dated, key=lambda item: item[0]):
+            if not start <= day < start + timedelta(days=7) and not (week == 0 and day < start):
+                continue
+            if (
+                isinstance(happening, DoctorLoss)
+                and happening.doctor in gps
+                and gps[happening.doctor].active
+            ):
+                gp = gps[happening.doctor]
+                gp.active = False
+                pools[gp.practice, gp.area] += gp.gmd
+                gp.gmd = 0
+                departures.append((gp.id, day))
+            elif isinstance(happening, PatientStop):
+                accepting[happening.practice] = "closed"
+            elif isinstance(happening, AcceptingChange):
+                accepting[happening.practice] = happening.accepting
+            elif isinstance(happening, DoctorJoin):
+                gps[happening.doctor.id] = _gp(scenario, happening.doctor)
+        room = {}
+        for gp in gps.values():
+            status = accepting.get(gp.practice or "", "open")
+            if not gp.active or status == "closed":
+                continue
+            intake = params.intake_per_week_per_fte * gp.fte
+            if status == "conditional":
+                intake /= 2
+            room[gp.id] = max(
+                0, min(int(params.gmd_capacity_per_fte * gp.fte) - gp.gmd, int(intake))
+            )
+        rehomed = _rehome(pools, gps, room)
+        unattached = sum(pools.values())
+        attached = sum(gp.gmd for gp in gps.values() if gp.active)
+        demand = unattached * params.contacts_per_patient_per_year * params.acute_share / 52
+        emergency_capacity = sum(
+            e.sessions_per_week * e.consults_per_session
+            for e in scenario.emergency_points
+            if (e.start is None or e.start <= start + timedelta(days=6))
+            and (e.until is None or e.until >= start)
+        )
+        served_emergency = min(demand, emergency_capacity)
+        served_overflow = min(demand - served_emergency, params.overflow_consults_per_week)
+        rows.append(
+            WeekRow(
+                week=week,
+                start=start,
+                attached=attached,
+                unattached=unattached,
+                acute_demand=round(demand, 2),
+                served_overflow=round(served_overflow, 2),
+                served_emergency=round(served_emergency, 2),
+                unmet=round(demand - served_emergency - served_overflow, 2),
+                rehomed=rehomed,
+                gmd_per_fte=_gmd_per_fte(gps),
+            )
+        )
+    return Simulation(
+        rows=tuple(rows),
+        gmd_per_fte_before=before,
+        gmd_per_fte_after=_gmd_per_fte(gps),
+        gp_poor_before=poor_before,
+        gp_poor_after=gp_poor_areas(scenario, gps),
+        departures=tuple(departures),
+    )
