@@ -4,6 +4,7 @@ import pytest
 
 from benchmarks.generate import generate
 from tests.helpers import scenario_of, tiny_doc
+from wachtplanner.domain.continuity import RetirementWave
 from wachtplanner.simulation.weekly import retirement_dates, simulate
 
 LOSS_MONDAY = "2027-01-04"
@@ -137,6 +138,7 @@ def test_retirement_wave_spreads_oldest_first():
     )
     scenario = scenario_of(doc)
     wave = scenario.events[0]
+    assert isinstance(wave, RetirementWave)
     leaving = retirement_dates(scenario, wave, scenario.horizon.start)
     assert [d for d, _ in leaving] == ["older", "old"]
     assert leaving[0][1] < leaving[1][1]

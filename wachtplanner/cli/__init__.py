@@ -17,6 +17,7 @@ from wachtplanner.cli.commands import (
     check,
     export,
     import_doctors,
+    replan,
     schema,
     simulate,
     solve,
@@ -76,6 +77,7 @@ for command in (
     export.command,
     import_doctors.command,
     simulate.command,
+    replan.command,
     schema.command,
 ):
     main.add_command(command)

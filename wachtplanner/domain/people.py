@@ -92,6 +92,8 @@ class Doctor(FrozenModel):
     unavailable: tuple[Unavailability, ...] = ()
     avoid: tuple[date, ...] = ()
     carry_over: CarryOver = CarryOver()
+    stops_on: date | None = None
+    """No duty starting on or after this date (a loss or retirement applied by ``replan``)."""
 
     def age_on(self, day: date) -> int | None:
         """Return the doctor's age in whole years on ``day``, or None without a birth date."""

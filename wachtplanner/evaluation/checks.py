@@ -156,6 +156,17 @@ def check_unavailable(ctx: CheckContext) -> list[Violation]:
     """Nobody works on a date they are unavailable."""
     violations = []
     for duty in ctx.duties:
+        stops_on = duty.doctor.stops_on
+        if stops_on is not None and duty.instance.start_date >= stops_on:
+            violations.append(
+                Violation(
+                    "unavailable",
+                    True,
+                    f"{duty.doctor.id} stops on {stops_on} but has {duty.instance.shift_id}.",
+                    duty.instance.shift_id,
+                    duty.doctor.id,
+                )
+            )
         for period in duty.doctor.unavailable:
             if _touches(duty.instance, period):
                 violations.append(

@@ -1,7 +1,7 @@
 """Fairness targets: each doctor's share of each tag's points, net of carry-over.
 
 A doctor's weight on an instance is ``basis`` (fte, gmd or 1) x 0.5 from ``halve_from_age`` x 0
-while exempt from that shift type. The instance's points x need are split over its pool (the
+while exempt from that shift type (and 0 from the doctor's ``stops_on`` date). The instance's points x need are split over its pool (the
 doctors of its scope unit with an allowed role) in proportion to the weights. A doctor's target
 for a tag is the sum over the tag's instances, minus the carry-over for that tag, never below 0.
 The rounding band of a tag is the points of its largest instance: "within one shift".
@@ -83,6 +83,8 @@ def duty_weight(scenario: Scenario, doctor: Doctor, instance: ShiftInstance) -> 
     if halve_from is not None and age is not None and age >= halve_from:
         weight *= 0.5
     if exempt_from(doctor, instance):
+        return 0.0
+    if doctor.stops_on is not None and instance.start_date >= doctor.stops_on:
         return 0.0
     return weight
 

@@ -12,7 +12,7 @@ from wachtplanner.exceptions import Issue, RosterError, ScenarioInfeasibleError,
 from wachtplanner.expand import ShiftInstance, expand_shifts
 from wachtplanner.result import Result, SolveStatus, scenario_hash
 from wachtplanner.solver.cpsat.constraints import RULE_BUILDERS
-from wachtplanner.solver.cpsat.model import CpSatModel, ProgressFn
+from wachtplanner.solver.cpsat.model import STAGES, CpSatModel, ProgressFn
 from wachtplanner.solver.greedy import greedy_roster
 from wachtplanner.solver.instance import Instance, compile_instance
 from wachtplanner.solver.params import SolverParams
@@ -78,6 +78,7 @@ def solve(
     params: SolverParams | None = None,
     *,
     fixed: Sequence[tuple[str, str]] = (),
+    keep: Sequence[tuple[str, str]] = (),
     progress: ProgressFn | None = None,
 ) -> Result:
     """Solve a scenario and verify the roster with the independent checker.
@@ -86,6 +87,9 @@ def solve(
     ----------
     fixed
         ``(shift_id, doctor_id)`` assignments that must be kept.
+    keep
+        ``(shift_id, doctor_id)`` assignments to change as few of as possible: a first
+        lexicographic stage minimises how many are not kept (a minimal-change re-plan).
     progress
         Called with (stage, objective, bound, elapsed seconds) on every improvement.
 
@@ -99,7 +103,7 @@ def solve(
     params = params or SolverParams()
     started = time.perf_counter()
     shifts = expand_shifts(scenario)
-    _check_fixed(scenario, shifts, fixed)
+    _check_fixed(scenario, shifts, [*fixed, *keep])
     instance = compile_instance(scenario, shifts, fixed=fixed)
     check_feasible_counts(instance)
     compiled_s = time.perf_counter() - started
@@ -112,11 +116,24 @@ def solve(
     start = warm.chosen if warm.complete and warm_terms is not None else None
     start_found_at = time.perf_counter() - started if start is not None else None
     model_started = time.perf_counter()
-    model = CpSatModel(instance)
+    index = instance.doctor_index()
+    shift_index = {sh.shift_id: n for n, sh in enumerate(instance.shifts)}
+    keep_pairs = [(index[d], shift_index[sh]) for sh, d in keep]
+    model = CpSatModel(instance, keep=keep_pairs)
     build_time_s = compiled_s + time.perf_counter() - model_started
     model.hint(warm.chosen)
+    if keep_pairs:
+        # The rotation ignores what was published; the published pairs, where still possible,
+        # are the better hint for a minimal-change re-plan.
+        start, start_found_at = None, None
+        model.hint([p for p in keep_pairs if p in model.x])
     solved = model.solve(
-        params, progress, start=start, clock=started, start_found_at=start_found_at
+        params,
+        progress,
+        stages=("changes", *STAGES) if keep_pairs else STAGES,
+        start=start,
+        clock=started,
+        start_found_at=start_found_at,
     )
     if solved.status is SolveStatus.INFEASIBLE:
         culprits = _diagnose(instance, params)
@@ -151,7 +168,8 @@ def solve(
     if evaluation.hard_violations:
         details = "; ".join(v.message for v in evaluation.hard_violations[:5])
         raise SolverError(f"the solver's roster breaks hard rules per the checker: {details}")
-    if evaluation.terms.as_dict() != solved.terms:
+    solver_terms = {k: v for k, v in solved.terms.items() if k != "changed_assignments"}
+    if evaluation.terms.as_dict() != solver_terms:
         raise SolverError(
             f"solver and checker disagree on the objective: {solved.terms} vs "
             f"{evaluation.terms.as_dict()}"

@@ -41,6 +41,8 @@ def _role_allowed(ctx: PairContext, doctor: Doctor, shift: ShiftInstance) -> boo
 
 
 def _available(ctx: PairContext, doctor: Doctor, shift: ShiftInstance) -> bool:
+    if doctor.stops_on is not None and shift.start_date >= doctor.stops_on:
+        return False
     away = ctx.unavailable_dates.get(doctor.id)
     return not away or away.isdisjoint(touched_dates(shift))
 

@@ -36,6 +36,7 @@ ProgressFn = Callable[[str, int, int, float], None]
 
 STAGES: tuple[str, ...] = ("max_excess", "sum_excess", "spread", "soft")
 TERM_OF_STAGE = {
+    "changes": "changed_assignments",
     "max_excess": "max_excess_centi",
     "sum_excess": "sum_excess_centi",
     "spread": "spread_centi",
@@ -43,7 +44,7 @@ TERM_OF_STAGE = {
 }
 _LIGHT_PRESOLVE_FROM = 20_000
 """Models with more (doctor, shift) variables than this get a light presolve."""
-_STAGE_SHARE = {"max_excess": 0.3, "sum_excess": 0.4, "spread": 0.45, "soft": 1.0}
+_STAGE_SHARE = {"changes": 0.3, "max_excess": 0.3, "sum_excess": 0.4, "spread": 0.45, "soft": 1.0}
 
 
 @dataclass(frozen=True)
@@ -76,8 +77,15 @@ class _Progress(cp_model.CpSolverSolutionCallback):
 class CpSatModel:
     """Build the CP-SAT model of a compiled instance with the given rules enabled."""
 
-    def __init__(self, instance: Instance, rules: Collection[str] = tuple(RULE_BUILDERS)) -> None:
+    def __init__(
+        self,
+        instance: Instance,
+        rules: Collection[str] = tuple(RULE_BUILDERS),
+        keep: Collection[Pair] = (),
+    ) -> None:
+        """``keep`` are published pairs a re-plan should change as few of as possible."""
         self.instance = instance
+        self.keep = frozenset(keep)
         self.model = cp_model.CpModel()
         self.x = {
             (d, s): self.model.new_bool_var(f"x[{d},{s}]")
@@ -95,7 +103,11 @@ class CpSatModel:
                 self.model.add(self.x[pair] == 1)
         max_excess, sum_excess, spread = self._fairness()
         soft = sum(p.weight * p.term for terms in self.ctx.penalties.values() for p in terms)
+        # A kept pair without a variable (its doctor can no longer do it) is a forced change.
         self.objectives: dict[str, cp_model.LinearExprT] = {
+            "changes": cp_model.LinearExpr.sum(
+                [1 - self.x[p] if p in self.x else 1 for p in sorted(self.keep)]
+            ),
             "max_excess": max_excess,
             "sum_excess": sum_excess,
             "spread": spread,
@@ -173,12 +185,15 @@ class CpSatModel:
         soft = sum(
             p.weight * p.value(picked) for terms in self.ctx.penalties.values() for p in terms
         )
-        return {
+        terms = {
             "max_excess_centi": max(excesses, default=0),
             "sum_excess_centi": sum(excesses),
             "spread_centi": sum(largest_dev.values()),
             "soft_penalty": soft,
         }
+        if self.keep:
+            terms["changed_assignments"] = len(self.keep - set(picked))
+        return terms
 
     def hint(self, chosen: Collection[Pair]) -> None:
         """Hint a complete assignment, auxiliary variables included, so CP-SAT can adopt it."""
