@@ -142,3 +142,11 @@ def test_retirement_wave_spreads_oldest_first():
     leaving = retirement_dates(scenario, wave, scenario.horizon.start)
     assert [d for d, _ in leaving] == ["older", "old"]
     assert leaving[0][1] < leaving[1][1]
+
+
+def test_weeks_until_everyone_attached():
+    """With room for all 100 patients (capacity 1600), 20 a week: attached after 5 weeks."""
+    doc = two_practices(gmd_capacity_per_fte=1600)
+    sim = simulate(scenario_of(doc), weeks=8)
+    assert [r.unattached for r in sim.rows[:6]] == [80, 60, 40, 20, 0, 0]
+    assert sim.weeks_until_all_attached == 4

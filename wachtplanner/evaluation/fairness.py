@@ -1,7 +1,8 @@
 """Fairness targets: each doctor's share of each tag's points, net of carry-over.
 
 A doctor's weight on an instance is ``basis`` (fte, gmd or 1) x 0.5 from ``halve_from_age`` x 0
-while exempt from that shift type (and 0 from the doctor's ``stops_on`` date). The instance's points x need are split over its pool (the
+while exempt from that shift type, and 0 from the doctor's ``stops_on`` date. The instance's
+points x need are split over its pool (the
 doctors of its scope unit with an allowed role) in proportion to the weights. A doctor's target
 for a tag is the sum over the tag's instances, minus the carry-over for that tag, never below 0.
 The rounding band of a tag is the points of its largest instance: "within one shift".

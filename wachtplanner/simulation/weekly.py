@@ -82,11 +82,14 @@ class Simulation:
 
     @property
     def weeks_until_all_attached(self) -> int | None:
-        """Return the first week from which nobody is unattached (None if never)."""
-        first_loss = next((r.week for r in self.rows if r.unattached > 0), None)
-        if first_loss is None:
-            return 0
-        return next((r.week for r in self.rows[first_loss:] if r.unattached == 0), None)
+        """Return the first week from which nobody is without a GP for the rest of the timeline.
+
+        0 when nobody ever is; None when patients are still unattached in the last week.
+        """
+        if not self.rows or self.rows[-1].unattached > 0:
+            return None if self.rows else 0
+        last_unattached = max((r.week for r in self.rows if r.unattached > 0), default=-1)
+        return last_unattached + 1
 
     @property
     def peak_unattached(self) -> int:
