@@ -10,8 +10,16 @@ from wachtplanner.solver import SolverParams, solve
 from wachtplanner.solver.instance import compile_instance
 from wachtplanner.solver.presolve import check_feasible_counts
 
+CONTINUITY = [
+    "loss-2000-gmd.yaml",
+    "loss-2000-gmd-noodpunt.yaml",
+    "overflow-group-practice.yaml",
+    "dagwacht-monday.yaml",
+    "ageing-solo-5y.yaml",
+]
 
-@pytest.mark.parametrize("name", ["demo.yaml", "circle-250-2027.yaml"])
+
+@pytest.mark.parametrize("name", ["demo.yaml", "circle-250-2027.yaml", *CONTINUITY])
 def test_feasible_scenarios_pass_the_counting_checks(scenarios_dir, name):
     """Shipped feasible scenarios load, expand and have enough eligible doctors everywhere."""
     scenario = load_scenario(scenarios_dir / name)
@@ -31,3 +39,43 @@ def test_infeasible_scenario_explains(scenarios_dir):
         solve(scenario, SolverParams(time_limit_s=5, num_workers=1))
     assert len(caught.value.reasons) == 4
     assert "1 eligible (aerts)" in caught.value.reasons[-1]
+
+
+@pytest.mark.parametrize(
+    ("name", "shift_type", "allowed"),
+    [
+        ("loss-2000-gmd-noodpunt.yaml", "noodpunt", {"eva-nood", "omar-nood"}),
+        (
+            "overflow-group-practice.yaml",
+            "overflow",
+            {
+                "pieter-kouter",
+                "sara-kouter",
+                "wout-kouter",
+                "nele-kouter",
+                "haio-lien",
+                "haio-jonas",
+            },
+        ),
+    ],
+)
+def test_special_duties_go_to_their_own_pool(scenarios_dir, name, shift_type, allowed):
+    """Noodpunt sessions go to the emergency GPs only, overflow turns to the group practice only;
+    the roster passes the checker (solve raises otherwise) and everyone is within band."""
+    scenario = load_scenario(scenarios_dir / name)
+    result = solve(scenario, SolverParams(time_limit_s=10, num_workers=1, random_seed=1))
+    by_id = {s.shift_id: s for s in result.shifts}
+    holders = {
+        a.doctor_id for a in result.roster.assignments if by_id[a.shift_id].shift_type == shift_type
+    }
+    assert holders == allowed
+    assert result.terms["max_excess_centi"] == 0
+
+
+def test_monday_day_duty_only_on_mondays_and_not_on_whit_monday(scenarios_dir):
+    """The Monday dagwacht has one instance per area per Monday of Q2 2027 except Whit Monday."""
+    scenario = load_scenario(scenarios_dir / "dagwacht-monday.yaml")
+    days = {s.start_date for s in expand_shifts(scenario) if s.shift_type == "dagwacht"}
+    assert all(day.weekday() == 0 for day in days)
+    assert len(days) == 12
+    assert all(day.isoformat() != "2027-05-17" for day in days)

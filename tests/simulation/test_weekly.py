@@ -5,6 +5,7 @@ import pytest
 from benchmarks.generate import generate
 from tests.helpers import scenario_of, tiny_doc
 from wachtplanner.domain.continuity import RetirementWave
+from wachtplanner.io.scenario_files import load_scenario
 from wachtplanner.simulation.weekly import retirement_dates, simulate
 
 LOSS_MONDAY = "2027-01-04"
@@ -150,3 +151,31 @@ def test_weeks_until_everyone_attached():
     sim = simulate(scenario_of(doc), weeks=8)
     assert [r.unattached for r in sim.rows[:6]] == [80, 60, 40, 20, 0, 0]
     assert sim.weeks_until_all_attached == 4
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "loss-2000-gmd.yaml",
+        "loss-2000-gmd-noodpunt.yaml",
+        "overflow-group-practice.yaml",
+        "ageing-solo-5y.yaml",
+    ],
+)
+def test_shipped_continuity_scenarios_conserve_patients(scenarios_dir, name):
+    """The shipped stories never create or lose a patient, week by week."""
+    sim = simulate(load_scenario(scenarios_dir / name))
+    totals = {r.attached + r.unattached for r in sim.rows}
+    assert len(totals) == 1
+    assert sim.departures
+
+
+def test_the_2000_gmd_story(scenarios_dir):
+    """Dorp: 1800 of the 2000 patients find room at 64 a week, 200 never do; the noodpunt cuts
+    the unmet acute demand of the year from 970 to 146 consultations."""
+    alone = simulate(load_scenario(scenarios_dir / "loss-2000-gmd.yaml"))
+    with_point = simulate(load_scenario(scenarios_dir / "loss-2000-gmd-noodpunt.yaml"))
+    assert alone.rows[0].rehomed == 64
+    assert alone.rows[-1].unattached == 200
+    assert round(alone.total_unmet) == 970
+    assert round(with_point.total_unmet) == 146
