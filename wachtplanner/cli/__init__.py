@@ -22,6 +22,7 @@ from wachtplanner.cli.commands import (
     simulate,
     solve,
     stats,
+    store_commands,
     validate,
 )
 from wachtplanner.exceptions import (
@@ -78,6 +79,10 @@ for command in (
     import_doctors.command,
     simulate.command,
     replan.command,
+    store_commands.publish_command,
+    store_commands.swap_command,
+    store_commands.token_group,
+    store_commands.serve_command,
     schema.command,
 ):
     main.add_command(command)

@@ -1,0 +1,1 @@
+"""Serving GPs' calendar subscriptions (ASGI, uvicorn)."""

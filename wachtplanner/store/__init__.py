@@ -1,0 +1,1 @@
+"""The published-roster store (SQLite): versions, swaps, feed tokens, audit log."""
