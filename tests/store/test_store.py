@@ -225,3 +225,62 @@ def test_kill_mid_publish_leaves_previous_version_intact(tmp_path):
     count = after.connection.execute("SELECT COUNT(*) FROM assignments").fetchone()[0]
     assert count == 4
     after.close()
+
+
+def test_cli_publish_swap_ledger(tmp_path):
+    """From the command line: publish, a give-away, and the ledger counts the swap (the taker's
+    night balance rises by one 13-hour night, the giver's falls by it)."""
+    import yaml
+    from click.testing import CliRunner
+
+    from wachtplanner.cli import main
+
+    doc = tiny_doc(4, rules={"min_rest_hours": 11})
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "shift_id,doctor_id\n"
+        + "".join(
+            f"weeknight/noord/{day},{d}\n"
+            for day, d in zip(NIGHTS, ["d0", "d1", "d0", "d1"], strict=True)
+        )
+    )
+    runner = CliRunner()
+    db = str(tmp_path / "s.db")
+    assert runner.invoke(main, ["publish", str(path), str(roster), "--db", db]).exit_code == 0
+    before = yaml.safe_load(runner.invoke(main, ["ledger", str(path), "--db", db]).output)
+    swapped = runner.invoke(
+        main,
+        [
+            "swap",
+            str(path),
+            f"weeknight/noord/{NIGHTS[0]}",
+            "d0",
+            "d2",
+            "--reason",
+            "x",
+            "--db",
+            db,
+        ],
+    )
+    assert swapped.exit_code == 0, swapped.output
+    after = yaml.safe_load(runner.invoke(main, ["ledger", str(path), "--db", db]).output)
+    night = lambda data, d: data[d]["carry_over"]["tags"]["night"]  # noqa: E731
+    assert night(after, "d2") - night(before, "d2") == pytest.approx(13)
+    assert night(after, "d0") - night(before, "d0") == pytest.approx(-13)
+    refused = runner.invoke(
+        main,
+        [
+            "swap",
+            str(path),
+            f"weeknight/noord/{NIGHTS[1]}",
+            "d1",
+            "d9",
+            "--reason",
+            "x",
+            "--db",
+            db,
+        ],
+    )
+    assert refused.exit_code != 0

@@ -83,6 +83,7 @@ for command in (
     store_commands.swap_command,
     store_commands.token_group,
     store_commands.serve_command,
+    store_commands.ledger_command,
     schema.command,
 ):
     main.add_command(command)

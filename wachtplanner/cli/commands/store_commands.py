@@ -9,8 +9,10 @@ from pathlib import Path
 
 import click
 import uvicorn
+import yaml
 
 from wachtplanner.cli.options import scenario_argument
+from wachtplanner.evaluation.objective import evaluate_roster
 from wachtplanner.expand import expand_shifts
 from wachtplanner.io.atomic import write_files_atomically
 from wachtplanner.io.roster_files import load_roster
@@ -21,6 +23,7 @@ from wachtplanner.store.publish import (
     Published,
     SwapRefusedError,
     issue_token,
+    latest_roster,
     publish,
     record_swap,
     revoke_tokens,
@@ -218,3 +221,36 @@ def serve_command(scenario: Path, db_path: Path | None, host: str, port: int) ->
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     app = FeedApp(db_path or scenario.with_suffix(".wachtplanner.db"), load_scenario(scenario))
     uvicorn.run(app, host=host, port=port, access_log=False, log_level="info")
+
+
+@click.command("ledger")
+@scenario_argument
+@db_option
+def ledger_command(scenario: Path, db_path: Path | None) -> None:
+    """Print next year's carry-over from the newest published version (swaps included).
+
+    Per doctor and tag: points done minus target (+ = did more than their share), ready to paste
+    as ``carry_over: {tags: ...}`` into next year's scenario.
+    """
+    loaded = load_scenario(scenario)
+    shifts = expand_shifts(loaded)
+    store = _store(scenario, db_path)
+    try:
+        roster = latest_roster(store)
+        version = store.latest_version()
+    finally:
+        store.close()
+    if version is None:
+        raise click.UsageError("nothing is published yet.")
+    evaluation = evaluate_roster(loaded, shifts, roster)
+    balances: dict[str, dict[str, float]] = {}
+    for row in evaluation.fairness:
+        balances.setdefault(row.doctor_id, {})[row.tag] = round(row.points - row.target, 2)
+    click.echo(f"# carry-over from published version {version} (swaps included)")
+    click.echo(
+        yaml.safe_dump(
+            {doctor: {"carry_over": {"tags": tags}} for doctor, tags in balances.items()},
+            sort_keys=False,
+        ),
+        nl=False,
+    )
