@@ -32,7 +32,7 @@ from typing import Any
 
 from benchmarks.generate import generate, to_yaml
 from wachtplanner.constants import POINTS_SCALE
-from wachtplanner.domain.roster import Assignment, Roster
+from wachtplanner.domain.roster import Roster
 from wachtplanner.domain.scenario import Scenario
 from wachtplanner.evaluation.objective import evaluate_roster
 from wachtplanner.expand import expand_shifts
@@ -117,16 +117,7 @@ def _score(outcome: Outcome, scenario: Scenario, instance: Instance, roster: Ros
     outcome.objective = evaluation.terms.as_dict()
 
 
-def _roster(instance: Instance, chosen: list[tuple[int, int]]) -> Roster:
-    return Roster(
-        assignments=tuple(
-            Assignment(shift_id=instance.shifts[s].shift_id, doctor_id=instance.doctors[d].id)
-            for d, s in chosen
-        )
-    )
-
-
-def _run_ours(outcome: Outcome, path: Path, time_limit_s: float, workers: int) -> None:
+def _run_ours(outcome: Outcome, path: Path, time_limit_s: float, workers: int) -> Instance:
     started = time.perf_counter()
     scenario = load_scenario(path)
     band_at: list[float] = []
@@ -151,9 +142,10 @@ def _run_ours(outcome: Outcome, path: Path, time_limit_s: float, workers: int) -
     outcome.gap = round(result.gap, 4)
     instance = compile_instance(scenario, result.shifts)
     _score(outcome, scenario, instance, result.roster)
+    return instance
 
 
-def _run_baseline(outcome: Outcome, path: Path, time_limit_s: float, solver: str) -> None:
+def _run_baseline(outcome: Outcome, path: Path, time_limit_s: float, solver: str) -> Instance:
     started = time.perf_counter()
     scenario = load_scenario(path)
     instance = compile_instance(scenario, expand_shifts(scenario))
@@ -170,11 +162,12 @@ def _run_baseline(outcome: Outcome, path: Path, time_limit_s: float, solver: str
         outcome.status = "LOCAL_SEARCH"
         first_s = None if run.first_feasible_s is None else before + run.first_feasible_s
     outcome.wall_s = time.perf_counter() - started
-    _score(outcome, scenario, instance, _roster(instance, chosen))
+    _score(outcome, scenario, instance, instance.roster_of(chosen))
     if outcome.valid:
         outcome.time_to_valid_s = first_s
         if outcome.outside_band == 0:
             outcome.time_to_band_s = outcome.wall_s if solver == "timefold" else first_s
+    return instance
 
 
 def _child(
@@ -183,15 +176,15 @@ def _child(
     name, solver, path, time_limit_s, workers = args
     outcome = Outcome(name, solver)
     try:
-        scenario = load_scenario(Path(path))
-        instance = compile_instance(scenario, expand_shifts(scenario))
+        if solver == "ours":
+            instance = _run_ours(outcome, Path(path), time_limit_s, workers)
+        else:
+            instance = _run_baseline(outcome, Path(path), time_limit_s, solver)
+        # After the run, from the run's own compiled instance: not timed, and no second copy
+        # held in memory while the solver works.
         outcome.floor = {
             tag: value / POINTS_SCALE for tag, value in deviation_floor(instance).items()
         }
-        if solver == "ours":
-            _run_ours(outcome, Path(path), time_limit_s, workers)
-        else:
-            _run_baseline(outcome, Path(path), time_limit_s, solver)
     except Exception as exc:
         outcome.error = f"{type(exc).__name__}: {exc}"
     outcome.peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

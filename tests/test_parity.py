@@ -4,7 +4,6 @@ import pytest
 
 from benchmarks.generate import generate
 from tests.helpers import scenario_of, solve_checked
-from wachtplanner.domain.roster import Assignment, Roster
 from wachtplanner.evaluation.objective import evaluate_roster
 from wachtplanner.expand import expand_shifts
 from wachtplanner.solver.cpsat.model import STAGES, TERM_OF_STAGE, CpSatModel
@@ -41,12 +40,7 @@ def test_greedy_rotation_keeps_hard_rules(num_gps, seed):
     instance = compile_instance(scenario, expand_shifts(scenario))
     for literal in (False, True):
         rotation = greedy_roster(instance, literal=literal)
-        roster = Roster(
-            assignments=tuple(
-                Assignment(shift_id=instance.shifts[s].shift_id, doctor_id=instance.doctors[d].id)
-                for d, s in rotation.chosen
-            )
-        )
+        roster = instance.roster_of(rotation.chosen)
         evaluation = evaluate_roster(scenario, instance.shifts, roster)
         assert not [v for v in evaluation.hard_violations if v.rule != "coverage"]
         if rotation.complete:

@@ -10,7 +10,6 @@ import recurring_ical_events
 
 from benchmarks.generate import generate
 from tests.helpers import scenario_of, solve_checked
-from wachtplanner.domain.roster import Assignment, Roster
 from wachtplanner.expand import expand_shifts
 from wachtplanner.export.ical import duty_versions, feeds
 from wachtplanner.io.scenario_files import load_scenario
@@ -31,7 +30,7 @@ def demo():
 def _feeds(scenario, result, versions=None, when=VERSION):
     versions = versions or duty_versions(result.shifts, result.roster, when)
     return feeds(
-        scenario, result.shifts, result.roster, versions, version_label="v1", version_time=when
+        scenario, result.shifts, result.roster, versions, fingerprint="v1", version_time=when
     )
 
 
@@ -129,15 +128,10 @@ def test_autumn_dst_weekend_reads_back_with_real_hours():
     scenario = scenario_of(generate(12, 1, 2027, quarter=4, seed=5))
     instance = compile_instance(scenario, expand_shifts(scenario))
     rotation = greedy_roster(instance)
-    roster = Roster(
-        assignments=tuple(
-            Assignment(shift_id=instance.shifts[s].shift_id, doctor_id=instance.doctors[d].id)
-            for d, s in rotation.chosen
-        )
-    )
+    roster = instance.roster_of(rotation.chosen)
     versions = duty_versions(instance.shifts, roster, VERSION)
     files = feeds(
-        scenario, instance.shifts, roster, versions, version_label="v", version_time=VERSION
+        scenario, instance.shifts, roster, versions, fingerprint="v", version_time=VERSION
     )
     weekend = next(s for s in instance.shifts if s.shift_id == "weekend/wachtpost/2027-10-29")
     holder = next(a.doctor_id for a in roster.assignments if a.shift_id == weekend.shift_id)

@@ -188,10 +188,14 @@ def feeds(
     roster: Roster,
     versions: dict[tuple[str, str], DutyVersion],
     *,
-    version_label: str,
+    fingerprint: str,
     version_time: datetime,
 ) -> dict[str, bytes]:
-    """Return ``{file name: ics bytes}``: ``<doctor_id>.ics`` and ``<area or post id>.ics``."""
+    """Return ``{file name: ics bytes}``: ``<doctor_id>.ics`` and ``<area or post id>.ics``.
+
+    ``fingerprint`` (the scenario's hash) and ``version_time`` name the roster version GPs see.
+    """
+    label = version_label(version_time, fingerprint)
     by_id = {i.shift_id: i for i in instances}
     unit_names = _unit_names(scenario)
     names = {d.id: d.name for d in scenario.doctors}
@@ -215,7 +219,7 @@ def feeds(
                 f"Vorige wacht: {_handover(shift, line, holders, -1)}",
                 f"Volgende wacht: {_handover(shift, line, holders, +1)}",
                 f"Duur: {shift.hours:g} uur",
-                f"Roosterversie: {version_label}",
+                f"Roosterversie: {label}",
             ]
         )
         for target, summary in (

@@ -17,7 +17,7 @@ import pandas as pd
 from wachtplanner.domain.roster import Roster
 from wachtplanner.domain.scenario import Scenario
 from wachtplanner.expand import ShiftInstance
-from wachtplanner.io.roster_files import XLSX_HEADERS, XLSX_ROSTER_SHEET
+from wachtplanner.io.roster_files import XLSX_HEADERS, XLSX_ROSTER_SHEET, assignment_rows
 from wachtplanner.stats import Statistics
 
 ROSTER_SHEET = XLSX_ROSTER_SHEET
@@ -48,26 +48,15 @@ def roster_frame(
     scenario: Scenario, instances: Sequence[ShiftInstance], roster: Roster
 ) -> pd.DataFrame:
     """Return the roster as a table with local, timezone-free dates (Excel has no zones)."""
-    by_id = {i.shift_id: i for i in instances}
-    names = {d.id: d.name for d in scenario.doctors}
-    rows = []
-    for a in roster.assignments:
-        shift = by_id[a.shift_id]
-        rows.append(
-            {
-                "shift_id": shift.shift_id,
-                "shift_type": shift.shift_type,
-                "label": shift.label,
-                "scope_id": shift.scope_id,
-                "start": shift.start.astimezone(scenario.tz).replace(tzinfo=None),
-                "end": shift.end.astimezone(scenario.tz).replace(tzinfo=None),
-                "hours": round(shift.hours, 2),
-                "doctor_id": a.doctor_id,
-                "doctor_name": names[a.doctor_id],
-                "points": round(shift.points, 2),
-            }
-        )
-    return pd.DataFrame(rows, columns=list(ROSTER_HEADERS))
+    labels = {i.shift_id: i.label for i in instances}
+    frame = pd.DataFrame(assignment_rows(scenario, instances, roster))
+    frame["label"] = [labels[s] for s in frame["shift_id"]] if len(frame) else []
+    for column in ("start", "end"):
+        frame[column] = [
+            datetime.fromisoformat(v).astimezone(scenario.tz).replace(tzinfo=None)
+            for v in frame[column]
+        ]
+    return frame.reindex(columns=list(ROSTER_HEADERS))
 
 
 def workbook(

@@ -202,16 +202,13 @@ def _rehome(
     moved = 0
     for arc in range(flow.num_arcs()):
         tail, head, amount = flow.tail(arc), flow.head(arc), flow.flow(arc)
-        if amount == 0 or tail == source or head != sink:
+        if amount == 0 or (tail == source and head == sink):
             continue
-        gp_id = takers[tail - 2 - len(groups)].id
-        gps[gp_id].gmd += amount
-        moved += amount
-    for arc in range(flow.num_arcs()):
-        tail, head, amount = flow.tail(arc), flow.head(arc), flow.flow(arc)
-        if tail == source and head != sink and amount > 0:
-            key = groups[head - 2][0]
-            pools[key] -= amount
+        if head == sink:  # doctor -> sink: patients this doctor takes on
+            gps[takers[tail - 2 - len(groups)].id].gmd += amount
+            moved += amount
+        elif tail == source:  # source -> group: patients of this group placed
+            pools[groups[head - 2][0]] -= amount
     return moved
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from wachtplanner.domain.roster import Assignment, Roster
 from wachtplanner.domain.scenario import Scenario
 from wachtplanner.evaluation.objective import evaluate_roster
 from wachtplanner.exceptions import Issue, RosterError, ScenarioInfeasibleError, SolverError
@@ -61,13 +60,7 @@ def _diagnose(instance: Instance, params: SolverParams) -> list[str]:
 
 def _judge(instance: Instance, chosen: Sequence[tuple[int, int]]) -> list[int] | None:
     """Return the checker's objective terms of an index-based roster (None if it is invalid)."""
-    roster = Roster(
-        assignments=tuple(
-            Assignment(shift_id=instance.shifts[s].shift_id, doctor_id=instance.doctors[d].id)
-            for d, s in chosen
-        )
-    )
-    evaluation = evaluate_roster(instance.scenario, instance.shifts, roster)
+    evaluation = evaluate_roster(instance.scenario, instance.shifts, instance.roster_of(chosen))
     if evaluation.hard_violations:
         return None
     return list(evaluation.terms.as_dict().values())

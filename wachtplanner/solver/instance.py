@@ -7,11 +7,12 @@ the supervisor-reachability part of supervision. No OR-Tools here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from wachtplanner.domain.people import Doctor
+from wachtplanner.domain.roster import Assignment, Roster
 from wachtplanner.domain.scenario import Scenario
 from wachtplanner.evaluation.fairness import compute_targets, exempt_from, instance_tags
 from wachtplanner.expand import ShiftInstance
@@ -140,6 +141,19 @@ class Instance:
     def doctor_index(self) -> dict[str, int]:
         """Return doctor ids to indices."""
         return {d.id: i for i, d in enumerate(self.doctors)}
+
+    def roster_of(self, chosen: Iterable[tuple[int, int]]) -> Roster:
+        """Return (doctor_idx, shift_idx) pairs as a roster, in time order."""
+        ordered = sorted(
+            chosen,
+            key=lambda k: (self.start_min[k[1]], self.shifts[k[1]].shift_id, self.doctors[k[0]].id),
+        )
+        return Roster(
+            assignments=tuple(
+                Assignment(shift_id=self.shifts[s].shift_id, doctor_id=self.doctors[d].id)
+                for d, s in ordered
+            )
+        )
 
 
 def interval_cliques(

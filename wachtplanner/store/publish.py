@@ -20,7 +20,7 @@ from wachtplanner.domain.scenario import Scenario
 from wachtplanner.evaluation.checks import Violation
 from wachtplanner.evaluation.objective import evaluate_roster
 from wachtplanner.expand import ShiftInstance
-from wachtplanner.export.ical import duty_versions, feeds, version_label
+from wachtplanner.export.ical import duty_versions, feeds
 from wachtplanner.result import scenario_hash
 from wachtplanner.store.db import Store, now_utc, token_hash
 
@@ -85,7 +85,7 @@ def publish(
         shifts,
         roster,
         versions,
-        version_label=version_label(now, fingerprint),
+        fingerprint=fingerprint,
         version_time=now,
     )
     old = {(d.shift_id, d.doctor_id): d for d in previous}

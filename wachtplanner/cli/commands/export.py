@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
-from wachtplanner.cli.options import scenario_argument
+from wachtplanner.cli.options import output_dir_option, previous_option, scenario_argument
 from wachtplanner.evaluation.objective import evaluate_roster
 from wachtplanner.expand import expand_shifts
-from wachtplanner.export.ical import duty_versions, feeds, version_label
+from wachtplanner.export.ical import duty_versions, feeds
 from wachtplanner.export.report import report_html
 from wachtplanner.export.tables import workbook
 from wachtplanner.io.atomic import write_files_atomically
@@ -32,19 +32,8 @@ from wachtplanner.stats import compute_statistics
     show_default=True,
     help="Repeatable.",
 )
-@click.option(
-    "-o",
-    "--output",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    required=True,
-)
-@click.option(
-    "--previous",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    default=None,
-    help="The previously published roster.json (SEQUENCE of changed duties + 1).",
-)
+@output_dir_option("Folder for ical/, roster.xlsx and report.html.")
+@previous_option
 def command(
     scenario: Path, roster: Path, formats: tuple[str, ...], out_dir: Path, previous: Path | None
 ) -> None:
@@ -64,9 +53,13 @@ def command(
     files: dict[str, bytes] = {}
     if "ical" in formats:
         versions = duty_versions(shifts, chosen, version_time, history)
-        label = version_label(version_time, scenario_hash(loaded))
         for name, content in feeds(
-            loaded, shifts, chosen, versions, version_label=label, version_time=version_time
+            loaded,
+            shifts,
+            chosen,
+            versions,
+            fingerprint=scenario_hash(loaded),
+            version_time=version_time,
         ).items():
             files[f"ical/{name}"] = content
     if "xlsx" in formats or "html" in formats:

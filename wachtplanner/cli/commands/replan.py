@@ -10,20 +10,21 @@ from pathlib import Path
 
 import click
 
-from wachtplanner.cli.options import scenario_argument
+from wachtplanner.cli.options import (
+    output_dir_option,
+    scenario_argument,
+    solver_params,
+    time_limit_option,
+    workers_option,
+)
 from wachtplanner.expand import expand_shifts
-from wachtplanner.export.ical import duty_versions, feeds, version_fields, version_label
+from wachtplanner.export.bundle import roster_bundle
 from wachtplanner.io.atomic import write_files_atomically
 from wachtplanner.io.roster_files import (
     duty_history,
-    fairness_csv,
     load_roster,
-    roster_csv,
-    roster_document,
-    to_json_bytes,
 )
 from wachtplanner.io.scenario_files import load_scenario
-from wachtplanner.solver import SolverParams
 from wachtplanner.solver.replan import replan
 
 
@@ -36,11 +37,9 @@ from wachtplanner.solver.replan import replan
     required=True,
     help="The published roster (roster.json keeps feed identities; CSV works too).",
 )
-@click.option(
-    "-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True
-)
-@click.option("--time-limit", "time_limit_s", type=click.FloatRange(min=0.1), default=60.0)
-@click.option("--workers", "num_workers", type=click.IntRange(min=1), default=None)
+@output_dir_option("Folder for the re-planned roster files, ical/ and changes.csv.")
+@time_limit_option
+@workers_option
 def command(
     scenario: Path, published: Path, out_dir: Path, time_limit_s: float, num_workers: int | None
 ) -> None:
@@ -51,53 +50,31 @@ def command(
     """
     loaded = load_scenario(scenario)
     before = load_roster(published, loaded, expand_shifts(loaded))
-    settings: dict[str, float | int] = {"time_limit_s": time_limit_s}
-    if num_workers is not None:
-        settings["num_workers"] = num_workers
-    outcome = replan(loaded, before, SolverParams.model_validate(settings))
+    outcome = replan(loaded, before, solver_params(time_limit_s, num_workers))
     result = outcome.result
-    assert result.evaluation is not None  # solve always checks what it returns
     generated_at = datetime.now(tz=UTC).replace(microsecond=0)
     history = duty_history(published)[0] if published.suffix.lower() == ".json" else None
-    versions = duty_versions(result.shifts, result.roster, generated_at, history)
-    document = roster_document(
-        outcome.scenario,
-        result.shifts,
-        result,
-        result.evaluation,
-        generated_at=generated_at,
-        versions=version_fields(versions),
-    )
-    document["replan"] = {
-        "frozen_before": outcome.frozen_before.isoformat(),
-        "changed_assignments": outcome.num_changed,
-        "bound": outcome.changed_bound,
-        "proven_minimal": outcome.proven_minimal,
-    }
     changes = io.StringIO()
     writer = csv.DictWriter(
         changes, ["kind", "shift_id", "doctor_id", "previous_doctor_id"], lineterminator="\n"
     )
     writer.writeheader()
     writer.writerows(asdict(c) for c in outcome.changes)
-    calendars = feeds(
+    files, _ = roster_bundle(
         outcome.scenario,
-        result.shifts,
-        result.roster,
-        versions,
-        version_label=version_label(generated_at, result.scenario_hash),
-        version_time=generated_at,
-    )
-    write_files_atomically(
-        out_dir,
-        {
-            "roster.csv": roster_csv(outcome.scenario, result.shifts, result.roster),
-            "roster.json": to_json_bytes(document),
-            "fairness.csv": fairness_csv(result.evaluation),
-            "changes.csv": changes.getvalue().encode("utf-8"),
-            **{f"ical/{name}": content for name, content in calendars.items()},
+        result,
+        generated_at=generated_at,
+        history=history,
+        extra={
+            "replan": {
+                "frozen_before": outcome.frozen_before.isoformat(),
+                "changed_assignments": outcome.num_changed,
+                "bound": outcome.changed_bound,
+                "proven_minimal": outcome.proven_minimal,
+            }
         },
     )
+    write_files_atomically(out_dir, {**files, "changes.csv": changes.getvalue().encode("utf-8")})
     counts = {
         kind: sum(1 for c in outcome.changes if c.kind == kind)
         for kind in ("kept", "moved", "new", "removed")

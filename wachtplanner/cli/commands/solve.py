@@ -9,23 +9,24 @@ from pathlib import Path
 
 import click
 
-from wachtplanner.cli.options import json_option, scenario_argument
+from wachtplanner.cli.options import (
+    json_option,
+    output_dir_option,
+    previous_option,
+    scenario_argument,
+    solver_params,
+    time_limit_option,
+    workers_option,
+)
 from wachtplanner.cli.report import echo_fairness, echo_penalties
-from wachtplanner.export.ical import duty_versions, feeds, version_fields, version_label
-from wachtplanner.export.report import report_html
-from wachtplanner.export.tables import stats_files, workbook
+from wachtplanner.export.bundle import roster_bundle
 from wachtplanner.io.atomic import write_files_atomically
 from wachtplanner.io.roster_files import (
     duty_history,
-    fairness_csv,
-    roster_csv,
-    roster_document,
-    to_json_bytes,
 )
 from wachtplanner.io.scenario_files import load_scenario
 from wachtplanner.result import SolveStatus
-from wachtplanner.solver import SolverParams, solve
-from wachtplanner.stats import compute_statistics
+from wachtplanner.solver import solve
 
 _PROGRESS_EVERY_S = 0.5
 
@@ -52,37 +53,12 @@ class _Progress:
 
 @click.command("solve")
 @scenario_argument
-@click.option(
-    "-o",
-    "--output",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    required=True,
-    help="Folder for roster.csv/.json/.xlsx, fairness.csv, stats/, ical/ and report.html.",
+@output_dir_option(
+    "Folder for roster.csv/.json/.xlsx, fairness.csv, stats/, ical/ and report.html."
 )
-@click.option(
-    "--time-limit",
-    "time_limit_s",
-    type=click.FloatRange(min=0.1),
-    default=60.0,
-    show_default=True,
-    help="Seconds for all solver stages together.",
-)
-@click.option(
-    "--workers",
-    "num_workers",
-    type=click.IntRange(min=1),
-    default=None,
-    help="CP-SAT worker threads [default: CPU count, at most 8].",
-)
-@click.option(
-    "--previous",
-    "previous",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    default=None,
-    help="The previously published roster.json: unchanged duties keep their feed identity, "
-    "duties whose times changed get SEQUENCE + 1.",
-)
+@time_limit_option
+@workers_option
+@previous_option
 @click.option("--seed", "random_seed", type=int, default=0, show_default=True)
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
 @json_option
@@ -98,10 +74,7 @@ def command(
 ) -> None:
     """Solve SCENARIO and write the roster to OUTPUT (files are replaced only on success)."""
     loaded = load_scenario(scenario)
-    settings: dict[str, float | int] = {"time_limit_s": time_limit_s, "random_seed": random_seed}
-    if num_workers is not None:
-        settings["num_workers"] = num_workers
-    params = SolverParams.model_validate(settings)
+    params = solver_params(time_limit_s, num_workers, random_seed)
     if not quiet:
         click.echo(
             f"Solving {scenario} ({len(loaded.doctors)} doctors) with {params.num_workers} "
@@ -116,42 +89,12 @@ def command(
             err=True,
         )
         raise click.exceptions.Exit(4)
-    shifts, evaluation = result.shifts, result.evaluation
+    evaluation = result.evaluation
     assert evaluation is not None  # solve always checks the roster it returns
     generated_at = datetime.now(tz=UTC).replace(microsecond=0)
     history = duty_history(previous)[0] if previous is not None else None
-    versions = duty_versions(shifts, result.roster, generated_at, history)
-    document = roster_document(
-        loaded,
-        shifts,
-        result,
-        evaluation,
-        generated_at=generated_at,
-        versions=version_fields(versions),
-    )
-    stats = compute_statistics(loaded, shifts, result.roster, evaluation)
-    calendars = feeds(
-        loaded,
-        shifts,
-        result.roster,
-        versions,
-        version_label=version_label(generated_at, result.scenario_hash),
-        version_time=generated_at,
-    )
-    write_files_atomically(
-        out_dir,
-        {
-            "roster.csv": roster_csv(loaded, shifts, result.roster),
-            "fairness.csv": fairness_csv(evaluation),
-            "roster.json": to_json_bytes(document),
-            **{f"ical/{name}": content for name, content in calendars.items()},
-            **stats_files(stats),
-            "roster.xlsx": workbook(
-                loaded, shifts, result.roster, stats, generated_at=generated_at
-            ),
-            "report.html": report_html(loaded, stats, generated_at=generated_at),
-        },
-    )
+    files, document = roster_bundle(loaded, result, generated_at=generated_at, history=history)
+    write_files_atomically(out_dir, files)
     if as_json:
         summary = {k: v for k, v in document.items() if k != "assignments"}
         click.echo(json.dumps({**summary, "output": str(out_dir)}, indent=2))

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from wachtplanner.domain.roster import Assignment, Roster
+from wachtplanner.domain.roster import Roster
 from wachtplanner.exceptions import SolverError
 from wachtplanner.result import SolveStatus, StageResult
 from wachtplanner.solver.cpsat.constraints import RULE_BUILDERS, BuildContext, Pair
@@ -213,19 +213,6 @@ class CpSatModel:
     def _chosen(self, solver: cp_model.CpSolver) -> list[Pair]:
         return [key for key, var in self.x.items() if solver.boolean_value(var)]
 
-    def _roster(self, chosen: Collection[Pair]) -> Roster:
-        inst = self.instance
-        ordered = sorted(
-            chosen,
-            key=lambda k: (inst.start_min[k[1]], inst.shifts[k[1]].shift_id, inst.doctors[k[0]].id),
-        )
-        return Roster(
-            assignments=tuple(
-                Assignment(shift_id=inst.shifts[s].shift_id, doctor_id=inst.doctors[d].id)
-                for d, s in ordered
-            )
-        )
-
     def _run(
         self, name: str, budget_s: float, params: SolverParams, callback: _Progress
     ) -> tuple[cp_model.CpSolverStatus, cp_model.CpSolver]:
@@ -319,7 +306,7 @@ class CpSatModel:
         )
         return Solved(
             SolveStatus.OPTIMAL if proven else SolveStatus.FEASIBLE,
-            self._roster(best),
+            self.instance.roster_of(best),
             self.exact_terms(best),
             tuple(results),
             first_at,
