@@ -16,6 +16,7 @@ from wachtplanner.domain.roster import Assignment, Roster
 from wachtplanner.expand import expand_shifts
 from wachtplanner.store.db import Store
 from wachtplanner.store.publish import (
+    RefusedError,
     SwapRefusedError,
     latest_roster,
     publish,
@@ -161,10 +162,26 @@ def test_urgent_changes_within_48_hours_are_listed(store):
     publish(store, scenario, shifts, roster_of("d0", "d1", "d0", "d1"), actor="test", now=T0)
     sunday = datetime(2027, 2, 7, 19, 0, tzinfo=UTC)
     result = publish(
-        store, scenario, shifts, roster_of("d1", "d1", "d0", "d0"), actor="t", now=sunday
+        store, scenario, shifts, roster_of("d3", "d1", "d0", "d3"), actor="t", now=sunday
     )
     urgent = {(u.kind, u.shift_id[-10:], u.doctor_id) for u in result.urgent}
-    assert urgent == {("new", NIGHTS[0], "d1"), ("removed", NIGHTS[0], "d0")}
+    assert urgent == {("new", NIGHTS[0], "d3"), ("removed", NIGHTS[0], "d0")}
+
+
+def test_publish_refuses_a_roster_that_breaks_a_hard_rule(store):
+    """The checker runs before anything is stored: d1 on two nights in a row breaks 24 h rest."""
+    scenario = tiny()
+    with pytest.raises(RefusedError) as refused:
+        publish(
+            store,
+            scenario,
+            expand_shifts(scenario),
+            roster_of("d1", "d1", "d0", "d0"),
+            actor="test",
+            now=T0,
+        )
+    assert {v.rule for v in refused.value.violations} == {"rest"}
+    assert store.latest_version() is None
 
 
 def test_published_versions_are_immutable(store):

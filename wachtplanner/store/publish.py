@@ -32,6 +32,14 @@ after_assignments_written: Callable[[], None] = lambda: None  # noqa: E731
 """Test seam: called inside the publish transaction, to prove a kill there loses nothing."""
 
 
+class RefusedError(Exception):
+    """A roster that breaks a hard rule is never published; ``violations`` say which and why."""
+
+    def __init__(self, violations: Sequence[Violation]) -> None:
+        self.violations = tuple(violations)
+        super().__init__("; ".join(f"{v.rule}: {v.message}" for v in violations))
+
+
 @dataclass(frozen=True)
 class UrgentChange:
     """A change to a duty that starts within 48 hours of publishing."""
@@ -66,11 +74,20 @@ def publish(
     now: datetime | None = None,
     also: Callable[[sqlite3.Connection, int], None] | None = None,
 ) -> Published:
-    """Store a new immutable version with its feeds, in one transaction.
+    """Check the roster, then store it as a new immutable version with its feeds, atomically.
 
     ``also`` runs inside the same transaction with the new version's number (e.g. to record the
     swap that caused it), so both land or neither does.
+
+    Raises
+    ------
+    RefusedError
+        When the independent checker finds a broken hard rule; nothing is stored.
     """
+    broken = evaluate_roster(scenario, shifts, roster).hard_violations
+    if broken:
+        store.audit(actor, "publish refused", f"{broken[0].rule}: {broken[0].message}")
+        raise RefusedError(broken)
     now = now or now_utc()
     previous_version = store.latest_version()
     previous = store.duties(previous_version) if previous_version is not None else []
@@ -170,12 +187,8 @@ def latest_roster(store: Store) -> Roster:
     )
 
 
-class SwapRefusedError(Exception):
-    """A swap that would break a hard rule; ``violations`` say which and why."""
-
-    def __init__(self, violations: Sequence[Violation]) -> None:
-        self.violations = tuple(violations)
-        super().__init__("; ".join(f"{v.rule}: {v.message}" for v in violations))
+class SwapRefusedError(RefusedError):
+    """A swap that would break a hard rule."""
 
 
 def swapped(roster: Roster, moves: Sequence[tuple[str, str, str]]) -> Roster:

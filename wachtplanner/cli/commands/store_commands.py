@@ -21,6 +21,7 @@ from wachtplanner.serve.app import FeedApp
 from wachtplanner.store.db import Store
 from wachtplanner.store.publish import (
     Published,
+    RefusedError,
     SwapRefusedError,
     issue_token,
     latest_roster,
@@ -88,13 +89,20 @@ def publish_command(
     note: str,
     out_dir: Path | None,
 ) -> None:
-    """Store ROSTER as a new immutable version and regenerate every feed."""
+    """Check ROSTER, store it as a new immutable version and regenerate every feed.
+
+    A roster that breaks a hard rule is refused (exit 5) and nothing is stored.
+    """
     loaded = load_scenario(scenario)
     shifts = expand_shifts(loaded)
     chosen = load_roster(roster, loaded, shifts)
     store = _store(scenario, db_path)
     try:
         _report(publish(store, loaded, shifts, chosen, actor=actor, note=note), out_dir)
+    except RefusedError as refused:
+        for violation in refused.violations:
+            click.echo(f"REFUSED ({violation.rule}): {violation.message}", err=True)
+        raise click.exceptions.Exit(EXIT_REFUSED) from None
     finally:
         store.close()
 
