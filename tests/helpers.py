@@ -13,7 +13,10 @@ from wachtplanner.expand import expand_shifts
 from wachtplanner.result import Result, SolveStatus
 from wachtplanner.solver import SolverParams, solve
 
-FAST = SolverParams(time_limit_s=30, num_workers=1, random_seed=1)
+FAST = SolverParams(time_limit_s=60, num_workers=1, random_seed=1, deterministic_time=2.0)
+"""Deterministic: one worker, a fixed seed and a limit in CP-SAT's deterministic time units
+(about 1 s here), so a test solves the same roster on any machine; the wall-clock limit is
+only a safety net."""
 
 WEEKNIGHT: dict[str, Any] = {
     "id": "weeknight",

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.helpers import solve_checked
+from tests.helpers import FAST
 from wachtplanner.exceptions import ScenarioInfeasibleError
 from wachtplanner.expand import expand_shifts
 from wachtplanner.io.scenario_files import load_scenario
@@ -26,9 +26,9 @@ def test_feasible_scenarios_pass_the_counting_checks(scenarios_dir, name):
     check_feasible_counts(compile_instance(scenario, expand_shifts(scenario)))
 
 
-def test_demo_solves_and_passes_the_checker(scenarios_dir):
-    """The demo gives a valid roster whose terms the checker confirms."""
-    result = solve_checked(load_scenario(scenarios_dir / "demo.yaml"))
+def test_demo_solves_and_passes_the_checker(demo_solved):
+    """The demo gives a valid roster whose terms the checker confirms (``solve_checked``)."""
+    _, result = demo_solved
     assert result.terms["max_excess_centi"] == 0
 
 
@@ -63,7 +63,7 @@ def test_special_duties_go_to_their_own_pool(scenarios_dir, name, shift_type, al
     """Noodpunt sessions go to the emergency GPs only, overflow turns to the group practice only;
     the roster passes the checker (solve raises otherwise) and everyone is within band."""
     scenario = load_scenario(scenarios_dir / name)
-    result = solve(scenario, SolverParams(time_limit_s=10, num_workers=1, random_seed=1))
+    result = solve(scenario, FAST)
     by_id = {s.shift_id: s for s in result.shifts}
     holders = {
         a.doctor_id for a in result.roster.assignments if by_id[a.shift_id].shift_type == shift_type

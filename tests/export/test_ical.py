@@ -9,10 +9,9 @@ import pytest
 import recurring_ical_events
 
 from benchmarks.generate import generate
-from tests.helpers import scenario_of, solve_checked
+from tests.helpers import scenario_of
 from wachtplanner.expand import expand_shifts
 from wachtplanner.export.ical import duty_versions, feeds
-from wachtplanner.io.scenario_files import load_scenario
 from wachtplanner.solver.greedy import greedy_roster
 from wachtplanner.solver.instance import compile_instance
 
@@ -20,11 +19,10 @@ DEMO = Path(__file__).parents[2] / "scenarios" / "demo.yaml"
 VERSION = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-def demo():
-    """The demo scenario and its checked roster, solved once for this module."""
-    scenario = load_scenario(DEMO)
-    return scenario, solve_checked(scenario)
+@pytest.fixture
+def demo(demo_solved):
+    """The demo scenario and its checked roster."""
+    return demo_solved
 
 
 def _feeds(scenario, result, versions=None, when=VERSION):

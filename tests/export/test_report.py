@@ -13,9 +13,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
-from tests.helpers import solve_checked
 from wachtplanner.export.report import report_html
-from wachtplanner.io.scenario_files import load_scenario
 from wachtplanner.stats import compute_statistics
 
 ROOT = Path(__file__).parents[2]
@@ -38,10 +36,9 @@ def browser():
     driver.quit()
 
 
-def test_report_renders_with_charts(browser, tmp_path):
+def test_report_renders_with_charts(browser, tmp_path, demo_solved):
     """Each chart is a visible, non-empty SVG with drawn marks; nothing is fetched."""
-    scenario = load_scenario(ROOT / "scenarios" / "demo.yaml")
-    result = solve_checked(scenario)
+    scenario, result = demo_solved
     assert result.evaluation is not None
     stats = compute_statistics(scenario, result.shifts, result.roster, result.evaluation)
     page = tmp_path / "report.html"

@@ -11,14 +11,12 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from tests.helpers import solve_checked
 from wachtplanner.cli import main
 from wachtplanner.domain.rules import FeePolicy
 from wachtplanner.exceptions import ScenarioError
 from wachtplanner.export.tables import workbook
 from wachtplanner.io.doctor_import import import_doctors
 from wachtplanner.io.roster_files import load_roster
-from wachtplanner.io.scenario_files import load_scenario
 from wachtplanner.stats import compute_statistics, qualifying_hours
 
 ROOT = Path(__file__).parents[2]
@@ -27,11 +25,10 @@ BRUSSELS = ZoneInfo("Europe/Brussels")
 WHEN = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-def demo():
+@pytest.fixture
+def demo(demo_solved):
     """The demo scenario, its checked roster, and the roster's statistics."""
-    scenario = load_scenario(ROOT / "scenarios" / "demo.yaml")
-    result = solve_checked(scenario)
+    scenario, result = demo_solved
     assert result.evaluation is not None
     stats = compute_statistics(scenario, result.shifts, result.roster, result.evaluation)
     return scenario, result, stats

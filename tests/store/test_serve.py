@@ -151,10 +151,11 @@ def test_tokens_are_at_least_128_bits(server):
     assert len(set(tokens.values())) == len(tokens)
 
 
-def test_bounded_load_has_no_errors(server):
-    """20 000 requests from 50 concurrent clients on 127.0.0.1: not one error. (The latency is
-    measured in benchmarks/load.py and reported in benchmarks/README.md, not asserted here.)"""
+def test_concurrent_clients_get_no_errors(server):
+    """A smoke version of the load benchmark: 1 000 requests from 20 concurrent keep-alive
+    clients on 127.0.0.1, not one error. The 20 000-request run with its latency percentiles is
+    ``python -m benchmarks.load`` (results in benchmarks/README.md); nothing is timed here."""
     port, tokens = server
-    result = run_load("127.0.0.1", port, f"/feeds/{tokens['d0']}.ics", 20_000, 50)
+    result = run_load("127.0.0.1", port, f"/feeds/{tokens['d0']}.ics", 1_000, 20)
     assert result.errors == 0
-    assert result.requests == 20_000
+    assert result.requests == 1_000
