@@ -45,6 +45,10 @@ class RosterError(InputFileError):
     """A roster file cannot be read or does not match its scenario."""
 
 
+class OutputFolderError(WachtplannerError):
+    """An output folder cannot be replaced (it holds files wachtplanner did not write)."""
+
+
 class ScenarioInfeasibleError(WachtplannerError):
     """No roster can satisfy the hard rules; ``reasons`` says why in the coordinator's words."""
 

@@ -27,12 +27,13 @@ from wachtplanner.cli.commands import (
 )
 from wachtplanner.exceptions import (
     InputFileError,
+    OutputFolderError,
     ScenarioInfeasibleError,
     SolverError,
     WachtplannerError,
 )
 
-EXIT_INTERNAL, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_HARD_VIOLATION = 1, 3, 4, 5
+EXIT_INTERNAL, EXIT_USAGE, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_HARD_VIOLATION = 1, 2, 3, 4, 5
 
 
 class _Group(click.Group):
@@ -44,6 +45,9 @@ class _Group(click.Group):
                 click.echo(str(issue), err=True)
             click.echo(f"{len(exc.issues)} problem(s) found.", err=True)
             ctx.exit(EXIT_INPUT)
+        except OutputFolderError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(EXIT_USAGE)
         except ScenarioInfeasibleError as exc:
             click.echo("No feasible roster:", err=True)
             for reason in exc.reasons:

@@ -13,7 +13,7 @@ from wachtplanner.expand import expand_shifts
 from wachtplanner.export.ical import duty_versions, feeds
 from wachtplanner.export.report import report_html
 from wachtplanner.export.tables import workbook
-from wachtplanner.io.atomic import write_files_atomically
+from wachtplanner.io.atomic import replace_folder
 from wachtplanner.io.roster_files import duty_history, load_roster
 from wachtplanner.io.scenario_files import load_scenario
 from wachtplanner.result import scenario_hash
@@ -70,5 +70,5 @@ def command(
             )
         if "html" in formats:
             files["report.html"] = report_html(loaded, stats, generated_at=version_time)
-    write_files_atomically(out_dir, files)
+    replace_folder(out_dir, files, command="export")
     click.echo(f"Wrote {len(files)} file(s) to {out_dir}/.")

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import yaml
 
-from wachtplanner.io.atomic import write_files_atomically
+from wachtplanner.io.atomic import write_file_atomically
 from wachtplanner.io.doctor_import import import_doctors
 
 
@@ -30,9 +30,7 @@ def command(source: Path, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
-    write_files_atomically(
-        output.parent if str(output.parent) else Path(), {output.name: text.encode("utf-8")}
-    )
+    write_file_atomically(output, text.encode("utf-8"))
     click.echo(
         f"Wrote {len(sections['doctors'])} doctors and {len(sections['practices'])} practices "
         f"to {output}."

@@ -19,7 +19,7 @@ from wachtplanner.cli.options import (
 )
 from wachtplanner.expand import expand_shifts
 from wachtplanner.export.bundle import roster_bundle
-from wachtplanner.io.atomic import write_files_atomically
+from wachtplanner.io.atomic import replace_folder
 from wachtplanner.io.roster_files import (
     duty_history,
     load_roster,
@@ -74,7 +74,9 @@ def command(
             }
         },
     )
-    write_files_atomically(out_dir, {**files, "changes.csv": changes.getvalue().encode("utf-8")})
+    replace_folder(
+        out_dir, {**files, "changes.csv": changes.getvalue().encode("utf-8")}, command="replan"
+    )
     counts = {
         kind: sum(1 for c in outcome.changes if c.kind == kind)
         for kind in ("kept", "moved", "new", "removed")

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from wachtplanner.export.continuity import continuity_files, continuity_report, summary
-from wachtplanner.io.atomic import write_files_atomically
+from wachtplanner.io.atomic import replace_folder
 from wachtplanner.io.scenario_files import load_scenario
 from wachtplanner.simulation.weekly import simulate
 
@@ -45,7 +45,7 @@ def command(
                 files[f"{name}/{file_name}"] = content
         files["compare.json"] = json.dumps([summary(n, s) for n, s in runs], indent=2).encode()
         files["report.html"] = continuity_report(runs)
-    write_files_atomically(out_dir, files)
+    replace_folder(out_dir, files, command="simulate")
     summaries = [summary(n, s) for n, s in runs]
     if as_json:
         click.echo(json.dumps(summaries, indent=2))

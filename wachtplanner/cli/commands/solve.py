@@ -20,7 +20,7 @@ from wachtplanner.cli.options import (
 )
 from wachtplanner.cli.report import echo_fairness, echo_penalties
 from wachtplanner.export.bundle import roster_bundle
-from wachtplanner.io.atomic import write_files_atomically
+from wachtplanner.io.atomic import replace_folder
 from wachtplanner.io.roster_files import (
     duty_history,
 )
@@ -94,7 +94,7 @@ def command(
     generated_at = datetime.now(tz=UTC).replace(microsecond=0)
     history = duty_history(previous)[0] if previous is not None else None
     files, document = roster_bundle(loaded, result, generated_at=generated_at, history=history)
-    write_files_atomically(out_dir, files)
+    replace_folder(out_dir, files, command="solve")
     if as_json:
         summary = {k: v for k, v in document.items() if k != "assignments"}
         click.echo(json.dumps({**summary, "output": str(out_dir)}, indent=2))

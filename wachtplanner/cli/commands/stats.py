@@ -11,7 +11,7 @@ from wachtplanner.cli.options import json_option, scenario_argument
 from wachtplanner.evaluation.objective import evaluate_roster
 from wachtplanner.expand import expand_shifts
 from wachtplanner.export.tables import stats_files, stats_json
-from wachtplanner.io.atomic import write_files_atomically
+from wachtplanner.io.atomic import replace_folder
 from wachtplanner.io.roster_files import load_roster
 from wachtplanner.io.scenario_files import load_scenario
 from wachtplanner.stats import compute_statistics
@@ -36,7 +36,7 @@ def command(scenario: Path, roster: Path, out_dir: Path | None, as_json: bool) -
     chosen = load_roster(roster, loaded, shifts)
     stats = compute_statistics(loaded, shifts, chosen, evaluate_roster(loaded, shifts, chosen))
     if out_dir is not None:
-        write_files_atomically(out_dir, stats_files(stats))
+        replace_folder(out_dir, stats_files(stats), command="stats")
     if as_json:
         click.echo(json.dumps(stats_json(stats), indent=2, ensure_ascii=False))
         return

@@ -14,7 +14,7 @@ import yaml
 from wachtplanner.cli.options import scenario_argument
 from wachtplanner.evaluation.objective import evaluate_roster
 from wachtplanner.expand import expand_shifts
-from wachtplanner.io.atomic import write_files_atomically
+from wachtplanner.io.atomic import replace_folder
 from wachtplanner.io.roster_files import load_roster
 from wachtplanner.io.scenario_files import load_scenario
 from wachtplanner.serve.app import FeedApp
@@ -64,7 +64,7 @@ def _report(published: Published, out_dir: Path | None) -> None:
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(["kind", "start", "shift_id", "doctor_id"])
         writer.writerows((c.kind, c.start, c.shift_id, c.doctor_id) for c in published.urgent)
-        write_files_atomically(out_dir, {"urgent.csv": buffer.getvalue().encode()})
+        replace_folder(out_dir, {"urgent.csv": buffer.getvalue().encode()}, command="publish")
 
 
 @click.command("publish")
