@@ -34,13 +34,32 @@ EXPECTED = {
     "bad_yaml": r"bad_yaml\.yaml:6:6: not valid YAML: expected ',' or '\}'",
     "negative_need": r"shift_types\[weeknight\]\.need: 0 is out of range; expected a number at "
     r"least 1\.",
+    # Hostile input: each used to crash (exit 1) or eat memory.
+    "nan_fte": r"doctors\[an-peeters\]\.fte: nan is not a finite number; expected an ordinary "
+    r"number such as 0\.8\.",
+    "inf_points": r"shift_types\[weeknight\]\.points_per_hour: inf is not a finite number",
+    "nan_carry_over": r"doctors\[bart-maes\]\.carry_over\.points: nan is not a finite number",
+    "horizon_year_9999": r"horizon\.start: 9999-12-01 is out of range; expected a date from "
+    r"1900-01-01 to 2199-12-31\.",
+    "exemption_to_9999": r"doctors\[an-peeters\]\.exemptions\[0\]\.to: 9999-12-31 is out of range; "
+    r"expected a date from 1900-01-01 to 2199-12-31\.",
+    "name_newline": r"doctors\[bart-maes\]\.name: 'Dr\. Bart\\nMaes' contains a line break "
+    r"\('\\n'\); expected one line of text\.",
+    "name_cr": r"doctors\[bart-maes\]\.name: 'Dr\. Bart\\rMaes' contains a line break "
+    r"\('\\r'\); expected one line of text\.",
+    "alias_bomb": r"alias_bomb\.yaml: refused: its aliases \(\*name\) expand to more than "
+    r"1,000,000 values",
+    "deep_nesting": r"deep_nesting\.yaml:2:\d+: refused: nested deeper than 32 levels",
+    "deep_nesting.json": r"deep_nesting\.json: refused: nested deeper than 32 levels",
 }
+NOT_HERE = {"several_problems", "no_shifts"}
+"""Tested below: several problems at once; a horizon without duties (found after expansion)."""
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_message_is_pinned(data_dir, name):
     """Each malformed file reports its problem with file, location, value and expectation."""
-    path = data_dir / "invalid" / f"{name}.yaml"
+    path = data_dir / "invalid" / (name if "." in name else f"{name}.yaml")
     with pytest.raises(ScenarioError) as caught:
         load_scenario(path)
     first = str(caught.value.issues[0])
@@ -51,7 +70,8 @@ def test_message_is_pinned(data_dir, name):
 def test_every_invalid_file_has_a_pinned_message(data_dir):
     """No file in tests/data/invalid goes untested."""
     files = {p.stem for p in (data_dir / "invalid").glob("*.yaml")}
-    assert files == set(EXPECTED) | {"several_problems"}
+    files |= {p.name for p in (data_dir / "invalid").glob("*.json")}
+    assert files == set(EXPECTED) | NOT_HERE
 
 
 def test_several_problems_are_reported_together(data_dir):

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import Field
 
-from wachtplanner.domain.base import FrozenModel, Id
+from wachtplanner.domain.base import Day, FrozenModel, Id
 from wachtplanner.domain.organisation import Accepting
 from wachtplanner.domain.people import Doctor
 
@@ -28,7 +27,7 @@ class DoctorLoss(FrozenModel):
 
     type: Literal["doctor_loss"]
     doctor: Id
-    date: date
+    date: Day
 
 
 class PatientStop(FrozenModel):
@@ -36,7 +35,7 @@ class PatientStop(FrozenModel):
 
     type: Literal["patient_stop"]
     practice: Id
-    date: date
+    date: Day
 
 
 class AcceptingChange(FrozenModel):
@@ -44,7 +43,7 @@ class AcceptingChange(FrozenModel):
 
     type: Literal["accepting_change"]
     practice: Id
-    date: date
+    date: Day
     accepting: Accepting
 
 
@@ -53,7 +52,7 @@ class DoctorJoin(FrozenModel):
 
     type: Literal["doctor_join"]
     doctor: Doctor
-    date: date
+    date: Day
 
 
 class RetirementWave(FrozenModel):
@@ -67,7 +66,7 @@ class RetirementWave(FrozenModel):
     min_age: int = Field(ge=0)
     solo_only: bool = False
     within_years: int = Field(default=5, ge=1)
-    start: date | None = Field(default=None, alias="from")
+    start: Day | None = Field(default=None, alias="from")
 
 
 Event = Annotated[

@@ -167,12 +167,24 @@ def describe(error: ErrorDetails, owner: type[BaseModel] | None) -> str:
     if kind in {"float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"}:
         what = "a whole number" if kind.startswith("int") else "a number"
         return f"{shown} is not {what}."
+    if kind == "finite_number":
+        return f"{shown} is not a finite number; expected an ordinary number such as 0.8."
+    if kind == "string_too_long":
+        return (
+            f"a text of {len(str(value))} characters is too long; expected at most "
+            f"{ctx.get('max_length')}."
+        )
     if kind in {"bool_parsing", "bool_type"}:
         return f"{shown} is not true or false."
     if kind in {"tuple_type", "list_type"}:
         return f"{shown} is not a list; expected a list in [ ] or one '- item' per line."
     if kind in {"model_type", "model_attributes_type", "dict_type"}:
         return f"{shown} is not a mapping; expected 'key: value' pairs."
+    if kind == "too_long":
+        return (
+            f"a list of {ctx.get('actual_length')} items is too long; expected at most "
+            f"{ctx.get('max_length')}."
+        )
     if kind == "too_short":
         return "the list is empty; expected at least one item."
     if kind == "union_tag_invalid":

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Literal
 
 from pydantic import Field
 
-from wachtplanner.domain.base import FrozenModel, Id
+from wachtplanner.domain.base import Day, FrozenModel, Id, Text
 
 Accepting = Literal["open", "conditional", "closed"]
 
@@ -26,7 +25,7 @@ class Area(FrozenModel):
     """
 
     id: Id
-    name: str
+    name: Text
     population: int | None = Field(default=None, ge=0)
     area_km2: float | None = Field(default=None, gt=0)
 
@@ -35,16 +34,16 @@ class Post(FrozenModel):
     """An on-call post (huisartsenwachtpost) serving one or more areas."""
 
     id: Id
-    name: str
+    name: Text
     areas: tuple[Id, ...] = Field(min_length=1)
-    address: str | None = None
+    address: Text | None = None
 
 
 class Practice(FrozenModel):
     """A GP practice; ``accepting: closed`` is a patient stop (patiëntenstop)."""
 
     id: Id
-    name: str
+    name: Text
     area: Id
     accepting: Accepting = "open"
 
@@ -53,9 +52,9 @@ class EmergencyPoint(FrozenModel):
     """An emergency point (noodpunt) for patients without a GP, staffed by emergency doctors."""
 
     id: Id
-    name: str | None = None
+    name: Text | None = None
     area: Id
     sessions_per_week: float = Field(default=10, ge=0)
     consults_per_session: float = Field(default=16, ge=0)
-    start: date | None = Field(default=None, alias="from")
-    until: date | None = None
+    start: Day | None = Field(default=None, alias="from")
+    until: Day | None = None

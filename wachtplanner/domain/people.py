@@ -7,7 +7,7 @@ from typing import Literal, Self
 
 from pydantic import Field, model_validator
 
-from wachtplanner.domain.base import FrozenModel, Id
+from wachtplanner.domain.base import Day, FrozenModel, Id, Text
 
 Role = Literal["gp", "trainee", "emergency", "replacement"]
 ExemptionReason = Literal["health", "age", "family", "practice"]
@@ -16,8 +16,8 @@ ExemptionReason = Literal["health", "age", "family", "practice"]
 class DateRange(FrozenModel):
     """An inclusive range of local dates; a missing end means open-ended."""
 
-    start: date | None = Field(default=None, alias="from")
-    end: date | None = Field(default=None, alias="to")
+    start: Day | None = Field(default=None, alias="from")
+    end: Day | None = Field(default=None, alias="to")
 
     @model_validator(mode="after")
     def _end_not_before_start(self) -> Self:
@@ -44,9 +44,9 @@ class Exemption(DateRange):
 class Unavailability(DateRange):
     """Leave or another absence: no duty that touches these dates."""
 
-    start: date = Field(alias="from")
-    end: date = Field(alias="to")
-    reason: str = ""
+    start: Day = Field(alias="from")
+    end: Day = Field(alias="to")
+    reason: Text = ""
 
 
 class CarryOver(FrozenModel):
@@ -80,19 +80,19 @@ class Doctor(FrozenModel):
     """
 
     id: Id
-    name: str
+    name: Text
     practice: Id | None = None
     area: Id | None = None
     fte: float = Field(default=1.0, gt=0, le=1)
     gmd: int = Field(default=0, ge=0)
-    birth_date: date | None = None
+    birth_date: Day | None = None
     role: Role = "gp"
     supervisor: Id | None = None
-    exemptions: tuple[Exemption, ...] = ()
-    unavailable: tuple[Unavailability, ...] = ()
-    avoid: tuple[date, ...] = ()
+    exemptions: tuple[Exemption, ...] = Field(default=(), max_length=200)
+    unavailable: tuple[Unavailability, ...] = Field(default=(), max_length=1000)
+    avoid: tuple[Day, ...] = Field(default=(), max_length=1000)
     carry_over: CarryOver = CarryOver()
-    stops_on: date | None = None
+    stops_on: Day | None = None
     """No duty starting on or after this date (a loss or retirement applied by ``replan``)."""
 
     def age_on(self, day: date) -> int | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from datetime import date
 from functools import cached_property
 from typing import Any, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,7 +17,7 @@ from pydantic import (
 )
 
 from wachtplanner.constants import DEFAULT_TIMEZONE
-from wachtplanner.domain.base import FrozenModel, Id
+from wachtplanner.domain.base import Day, FrozenModel, Id, Text
 from wachtplanner.domain.continuity import ContinuityParams, Event
 from wachtplanner.domain.messages import child, issues_from_errors, item_label, unknown_ref
 from wachtplanner.domain.organisation import Area, EmergencyPoint, Post, Practice
@@ -35,14 +34,25 @@ UNIT_COLLECTIONS: dict[Scope, str] = {
 }
 
 
+HORIZON_YEARS = (2000, 2100)
+"""The years a roster horizon may lie in (holiday calendars and time zones are known there)."""
+
+
 class Horizon(FrozenModel):
     """The inclusive range of local dates on which duties start."""
 
-    start: date
-    end: date
+    start: Day
+    end: Day
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
+        for key, day in (("start", self.start), ("end", self.end)):
+            if not HORIZON_YEARS[0] <= day.year <= HORIZON_YEARS[1]:
+                msg = (
+                    f"{key} {day.isoformat()} is out of range; expected a date in the years "
+                    f"{HORIZON_YEARS[0]} to {HORIZON_YEARS[1]}"
+                )
+                raise ValueError(msg)
         if self.end < self.start:
             msg = f"end {self.end.isoformat()} is before start {self.start.isoformat()}"
             raise ValueError(msg)
@@ -53,22 +63,22 @@ class HolidaySpec(FrozenModel):
     """Which days are holidays: the country's legal holidays, plus ``extra``, minus ``exclude``."""
 
     country: str = Field(default="BE", pattern=r"^[A-Z]{2}$")
-    subdivision: str | None = None
-    extra: tuple[date, ...] = ()
-    exclude: tuple[date, ...] = ()
+    subdivision: Text | None = None
+    extra: tuple[Day, ...] = ()
+    exclude: tuple[Day, ...] = ()
 
 
 class Scenario(FrozenModel):
     """A circle, its doctors, duty templates and rules over a horizon."""
 
-    name: str
+    name: Text
     timezone: str = DEFAULT_TIMEZONE
     horizon: Horizon
     holidays: HolidaySpec = HolidaySpec()
     areas: tuple[Area, ...] = Field(min_length=1)
     posts: tuple[Post, ...] = ()
     practices: tuple[Practice, ...] = ()
-    doctors: tuple[Doctor, ...] = Field(min_length=1)
+    doctors: tuple[Doctor, ...] = Field(min_length=1, max_length=20_000)
     shift_types: tuple[ShiftType, ...] = Field(min_length=1)
     rules: Rules = Rules()
     emergency_points: tuple[EmergencyPoint, ...] = ()

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from wachtplanner.domain.base import FrozenModel, Id, LocalTime
+from wachtplanner.domain.base import FrozenModel, Id, LocalTime, Text
 from wachtplanner.domain.people import Role
 
 Scope = Literal["area", "post", "practice", "emergency_point"]
@@ -46,7 +46,7 @@ class ShiftType(FrozenModel):
     """
 
     id: Id
-    label: str | None = None
+    label: Text | None = None
     scope: Scope
     scope_ids: tuple[Id, ...] = ()
     days: tuple[DayToken, ...] = Field(min_length=1)
@@ -59,7 +59,7 @@ class ShiftType(FrozenModel):
     points_per_hour: float = Field(default=1.0, ge=0)
     tags: tuple[Id, ...] = ()
     merge_with_weekend: bool = False
-    location: str | None = None
+    location: Text | None = None
 
     @property
     def display_label(self) -> str:

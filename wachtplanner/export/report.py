@@ -61,6 +61,8 @@ def _points_vs_target(stats: Statistics) -> str:
 
 def _heat_map(stats: Statistics) -> str:
     table = stats.duties_per_month
+    if table.empty:
+        return '<p class="empty">Geen diensten in dit rooster.</p>'
     figure, axis = plt.subplots(figsize=(11, max(3, 0.12 * len(table) + 1)))
     image = axis.imshow(table.to_numpy(dtype=float), aspect="auto", cmap="viridis")
     axis.set_xticks(range(len(table.columns)), list(table.columns), rotation=45, fontsize=7)

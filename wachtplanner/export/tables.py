@@ -49,7 +49,7 @@ def roster_frame(
 ) -> pd.DataFrame:
     """Return the roster as a table with local, timezone-free dates (Excel has no zones)."""
     labels = {i.shift_id: i.label for i in instances}
-    frame = pd.DataFrame(assignment_rows(scenario, instances, roster))
+    frame = pd.DataFrame(assignment_rows(scenario, instances, roster), columns=list(ROSTER_HEADERS))
     frame["label"] = [labels[s] for s in frame["shift_id"]] if len(frame) else []
     for column in ("start", "end"):
         frame[column] = [

@@ -20,7 +20,8 @@ from wachtplanner.domain.scenario import Scenario
 from wachtplanner.evaluation.objective import Evaluation
 from wachtplanner.exceptions import Issue, RosterError
 from wachtplanner.expand import ShiftInstance
-from wachtplanner.result import Result
+from wachtplanner.io.text_files import describe_binary, read_text_file
+from wachtplanner.result import Result, scenario_hash
 
 ROSTER_COLUMNS = (
     "shift_id",
@@ -167,7 +168,7 @@ def duty_history(path: Path) -> tuple[DutyHistory, datetime | None]:
     """
     if path.suffix.lower() != ".json":
         raise RosterError([Issue(str(path), "a previous roster must be a roster.json.")])
-    document = json.loads(path.read_text(encoding="utf-8"))
+    document = read_roster_json(path)
     version = document.get("generated_at") if isinstance(document, dict) else None
     version_time = datetime.fromisoformat(version) if isinstance(version, str) else None
     history: DutyHistory = {}
@@ -208,12 +209,54 @@ XLSX_HEADERS = {
 """Roster columns and their headers in the workbook's roster sheet."""
 
 
+MAX_ROSTER_BYTES = 64 * 1024 * 1024
+"""Largest roster file read: a 500-GP year's roster.json is about 3 MB."""
+_MAX_JSON_DEPTH = 16
+_MAX_LISTED_ISSUES = 20
+
+
 def _read_xlsx_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
     try:
-        frame = pd.read_excel(path, sheet_name=XLSX_ROSTER_SHEET, dtype=str)
-    except ValueError:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            head = handle.read(8)
+    except OSError as exc:
+        raise RosterError([Issue(str(path), f"cannot be read ({exc.strerror}).")]) from None
+    if size > MAX_ROSTER_BYTES:
         raise RosterError(
-            [Issue(str(path), f"no sheet '{XLSX_ROSTER_SHEET}'; expected a wachtplanner workbook.")]
+            [Issue(str(path), f"is {size / 2**20:.1f} MB; expected a roster of at most 64 MB.")]
+        )
+    if not head.startswith(b"PK\x03\x04"):
+        what = describe_binary(head) or "text"
+        raise RosterError(
+            [Issue(str(path), f"is {what}, not an Excel workbook; expected a .xlsx roster.")]
+        )
+    try:
+        frame = pd.read_excel(path, sheet_name=XLSX_ROSTER_SHEET, dtype=str)
+    except ValueError as exc:
+        if "Worksheet named" in str(exc):
+            raise RosterError(
+                [
+                    Issue(
+                        str(path),
+                        f"no sheet '{XLSX_ROSTER_SHEET}'; expected a wachtplanner workbook.",
+                    )
+                ]
+            ) from None
+        raise RosterError(
+            [Issue(str(path), f"is not a readable Excel workbook ({exc}).")]
+        ) from None
+    except Exception as exc:
+        reason = type(exc).__name__
+        raise RosterError(
+            [
+                Issue(
+                    str(path),
+                    f"is not a readable Excel workbook (damaged, truncated or another kind of "
+                    f"zip file: {reason}); "
+                    "expected a .xlsx roster saved by Excel, LibreOffice or wachtplanner.",
+                )
+            ]
         ) from None
     wanted = {XLSX_HEADERS["shift_id"]: "shift_id", XLSX_HEADERS["doctor_id"]: "doctor_id"}
     missing = [header for header in wanted if header not in frame.columns]
@@ -232,20 +275,85 @@ def _read_xlsx_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
-def _read_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
-    if path.suffix.lower() == ".xlsx" and path.exists():
-        return _read_xlsx_rows(path)
+def _json_depth(document: Any) -> int:
+    deepest, stack = 0, [(document, 0)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+    return deepest
+
+
+def read_roster_json(path: Path) -> Any:
+    """Return a roster.json document, or raise a located RosterError."""
+    text = read_text_file(path, MAX_ROSTER_BYTES, RosterError, what="a roster")
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RosterError([Issue(str(path), "file not found.")]) from None
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RosterError(
+            [Issue(f"{path}:{exc.lineno}:{exc.colno}", f"not valid JSON: {exc.msg}.")]
+        ) from None
+    except RecursionError:
+        document = None
+    if document is None or _json_depth(document) > _MAX_JSON_DEPTH:
+        raise RosterError(
+            [
+                Issue(
+                    str(path),
+                    f"refused: nested deeper than {_MAX_JSON_DEPTH} levels; a roster.json needs 3.",
+                )
+            ]
+        )
+    return document
+
+
+def _csv_rows(path: Path, text: str) -> list[tuple[str, dict[str, Any]]]:
+    header = text.lstrip("\ufeff").partition("\n")[0]
+    # Excel writes ';' in a Belgian locale and tabs as "Unicode text"; take the separator that
+    # splits the header into the required columns.
+    delimiter = max((",", ";", "\t"), key=lambda d: (header.count(d) > 0, header.count(d)))
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")), delimiter=delimiter)
+    try:
+        fieldnames = [name.strip() for name in reader.fieldnames or []]
+    except csv.Error as exc:
+        raise RosterError([Issue(f"{path}: row 1", f"not readable as CSV: {exc}.")]) from None
+    reader.fieldnames = fieldnames
+    missing = [c for c in ("shift_id", "doctor_id") if c not in fieldnames]
+    if missing:
+        shown = ",".join(fieldnames[:6])[:120]
+        raise RosterError(
+            [
+                Issue(
+                    str(path),
+                    f"missing column(s) {', '.join(missing)} in the header '{shown}'; expected "
+                    f"{','.join(ROSTER_COLUMNS)}.",
+                )
+            ]
+        )
+    rows: list[tuple[str, dict[str, Any]]] = []
+    try:
+        for row in reader:
+            rows.append((f"row {reader.line_num}", dict(row)))
+    except csv.Error as exc:
+        raise RosterError(
+            [
+                Issue(
+                    f"{path}: row {reader.line_num + 1}",
+                    f"not readable as CSV ({exc}); expected short values such as a shift id.",
+                )
+            ]
+        ) from None
+    return rows
+
+
+def _read_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    if path.suffix.lower() in (".xlsx", ".xlsm") and path.exists():
+        return _read_xlsx_rows(path)
     if path.suffix.lower() == ".json":
-        try:
-            document = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise RosterError(
-                [Issue(f"{path}:{exc.lineno}", f"not valid JSON: {exc.msg}.")]
-            ) from None
+        document = read_roster_json(path)
         items = document.get("assignments") if isinstance(document, dict) else None
         if not isinstance(items, list):
             raise RosterError([Issue(str(path), "expected a key 'assignments' with a list.")])
@@ -253,18 +361,10 @@ def _read_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
             (f"assignments[{n}]", item if isinstance(item, dict) else {})
             for n, item in enumerate(items)
         ]
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in ("shift_id", "doctor_id") if c not in (reader.fieldnames or [])]
-    if missing:
-        raise RosterError(
-            [
-                Issue(
-                    str(path),
-                    f"missing column(s) {', '.join(missing)}; expected {','.join(ROSTER_COLUMNS)}.",
-                )
-            ]
-        )
-    return [(f"row {n}", dict(row)) for n, row in enumerate(reader, start=2)]
+    text = read_text_file(
+        path, MAX_ROSTER_BYTES, RosterError, what="a roster", legacy_encoding=True
+    )
+    return _csv_rows(path, text)
 
 
 def load_roster(path: Path, scenario: Scenario, instances: Sequence[ShiftInstance]) -> Roster:
@@ -292,5 +392,34 @@ def load_roster(path: Path, scenario: Scenario, instances: Sequence[ShiftInstanc
             )
         assignments.append(Assignment(shift_id=shift_id, doctor_id=doctor_id))
     if issues:
-        raise RosterError(issues)
+        raise RosterError(_summarised(path, scenario, issues, len(assignments)))
     return Roster(assignments=tuple(assignments))
+
+
+def _roster_hash(path: Path) -> str | None:
+    if path.suffix.lower() != ".json":
+        return None
+    document = read_roster_json(path)
+    value = document.get("scenario_hash") if isinstance(document, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _summarised(path: Path, scenario: Scenario, issues: list[Issue], rows: int) -> list[Issue]:
+    """Lead with the likely cause (another scenario's roster) and list at most 20 details."""
+    lead: list[Issue] = []
+    made_for, expected = _roster_hash(path), scenario_hash(scenario)
+    bad_rows = len({i.location for i in issues})
+    if made_for is not None and made_for != expected:
+        lead.append(
+            Issue(
+                str(path),
+                f"was made for another scenario (scenario_hash {made_for[:12]}, this scenario "
+                f"{expected[:12]}); {bad_rows} of {rows} rows do not match it.",
+            )
+        )
+    shown = issues[:_MAX_LISTED_ISSUES]
+    if len(issues) > len(shown):
+        shown.append(
+            Issue(str(path), f"… and {len(issues) - len(shown)} more problems like these.")
+        )
+    return [*lead, *shown]

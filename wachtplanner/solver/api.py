@@ -73,6 +73,7 @@ def solve(
     fixed: Sequence[tuple[str, str]] = (),
     keep: Sequence[tuple[str, str]] = (),
     progress: ProgressFn | None = None,
+    shifts: Sequence[ShiftInstance] | None = None,
 ) -> Result:
     """Solve a scenario and verify the roster with the independent checker.
 
@@ -85,6 +86,8 @@ def solve(
         lexicographic stage minimises how many are not kept (a minimal-change re-plan).
     progress
         Called with (stage, objective, bound, elapsed seconds) on every improvement.
+    shifts
+        The scenario's expanded shifts, where the caller has them already.
 
     Raises
     ------
@@ -95,7 +98,7 @@ def solve(
     """
     params = params or SolverParams()
     started = time.perf_counter()
-    shifts = expand_shifts(scenario)
+    shifts = tuple(expand_shifts(scenario) if shifts is None else shifts)
     _check_fixed(scenario, shifts, [*fixed, *keep])
     instance = compile_instance(scenario, shifts, fixed=fixed)
     check_feasible_counts(instance)

@@ -11,9 +11,8 @@ import click
 from wachtplanner.cli.options import json_option, scenario_argument
 from wachtplanner.cli.report import echo_fairness, echo_penalties
 from wachtplanner.evaluation.objective import evaluate_roster
-from wachtplanner.expand import expand_shifts
 from wachtplanner.io.roster_files import load_roster
-from wachtplanner.io.scenario_files import load_scenario
+from wachtplanner.io.scenario_files import load_scenario_shifts
 
 EXIT_HARD_VIOLATION = 5
 
@@ -24,8 +23,7 @@ EXIT_HARD_VIOLATION = 5
 @json_option
 def command(scenario: Path, roster: Path, as_json: bool) -> None:
     """Check ROSTER (roster.csv or roster.json) against SCENARIO; exit 5 on a broken hard rule."""
-    loaded = load_scenario(scenario)
-    shifts = expand_shifts(loaded)
+    loaded, shifts = load_scenario_shifts(scenario)
     evaluation = evaluate_roster(loaded, shifts, load_roster(roster, loaded, shifts))
     hard = evaluation.hard_violations
     if as_json:

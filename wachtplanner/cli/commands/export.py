@@ -9,13 +9,12 @@ import click
 
 from wachtplanner.cli.options import output_dir_option, previous_option, scenario_argument
 from wachtplanner.evaluation.objective import evaluate_roster
-from wachtplanner.expand import expand_shifts
 from wachtplanner.export.ical import duty_versions, feeds
 from wachtplanner.export.report import report_html
 from wachtplanner.export.tables import workbook
 from wachtplanner.io.atomic import replace_folder
 from wachtplanner.io.roster_files import duty_history, load_roster
-from wachtplanner.io.scenario_files import load_scenario
+from wachtplanner.io.scenario_files import load_scenario_shifts
 from wachtplanner.result import scenario_hash
 from wachtplanner.stats import compute_statistics
 
@@ -42,8 +41,7 @@ def command(
     The version time is the roster.json's ``generated_at`` (or the roster file's modification
     time), so exporting an unchanged roster again gives byte-identical files.
     """
-    loaded = load_scenario(scenario)
-    shifts = expand_shifts(loaded)
+    loaded, shifts = load_scenario_shifts(scenario)
     chosen = load_roster(roster, loaded, shifts)
     own_history, own_time = duty_history(roster) if roster.suffix.lower() == ".json" else ({}, None)
     version_time = own_time or datetime.fromtimestamp(roster.stat().st_mtime, tz=UTC).replace(

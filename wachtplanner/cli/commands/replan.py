@@ -17,14 +17,13 @@ from wachtplanner.cli.options import (
     time_limit_option,
     workers_option,
 )
-from wachtplanner.expand import expand_shifts
 from wachtplanner.export.bundle import roster_bundle
 from wachtplanner.io.atomic import replace_folder
 from wachtplanner.io.roster_files import (
     duty_history,
     load_roster,
 )
-from wachtplanner.io.scenario_files import load_scenario
+from wachtplanner.io.scenario_files import load_scenario_shifts
 from wachtplanner.solver.replan import replan
 
 
@@ -48,8 +47,8 @@ def command(
     Duties before the first loss are frozen. Writes the new roster, feeds (kept duties keep
     their UID and SEQUENCE) and changes.csv (kept / moved / new / removed).
     """
-    loaded = load_scenario(scenario)
-    before = load_roster(published, loaded, expand_shifts(loaded))
+    loaded, shifts = load_scenario_shifts(scenario)
+    before = load_roster(published, loaded, shifts)
     outcome = replan(loaded, before, solver_params(time_limit_s, num_workers))
     result = outcome.result
     generated_at = datetime.now(tz=UTC).replace(microsecond=0)

@@ -24,7 +24,7 @@ from wachtplanner.io.atomic import replace_folder
 from wachtplanner.io.roster_files import (
     duty_history,
 )
-from wachtplanner.io.scenario_files import load_scenario
+from wachtplanner.io.scenario_files import load_scenario_shifts
 from wachtplanner.result import SolveStatus
 from wachtplanner.solver import solve
 
@@ -73,7 +73,7 @@ def command(
     as_json: bool,
 ) -> None:
     """Solve SCENARIO and write the roster to OUTPUT (files are replaced only on success)."""
-    loaded = load_scenario(scenario)
+    loaded, shifts = load_scenario_shifts(scenario)
     params = solver_params(time_limit_s, num_workers, random_seed)
     if not quiet:
         click.echo(
@@ -81,7 +81,7 @@ def command(
             f"worker(s), at most {params.time_limit_s:g} s…",
             err=True,
         )
-    result = solve(loaded, params, progress=_Progress(quiet))
+    result = solve(loaded, params, progress=_Progress(quiet), shifts=shifts)
     if result.status is SolveStatus.NO_SOLUTION:
         click.echo(
             f"No roster found within {time_limit_s:g} s; nothing was written. "

@@ -9,11 +9,10 @@ import click
 
 from wachtplanner.cli.options import json_option, scenario_argument
 from wachtplanner.evaluation.objective import evaluate_roster
-from wachtplanner.expand import expand_shifts
 from wachtplanner.export.tables import stats_files, stats_json
 from wachtplanner.io.atomic import replace_folder
 from wachtplanner.io.roster_files import load_roster
-from wachtplanner.io.scenario_files import load_scenario
+from wachtplanner.io.scenario_files import load_scenario_shifts
 from wachtplanner.stats import compute_statistics
 
 
@@ -31,8 +30,7 @@ from wachtplanner.stats import compute_statistics
 @json_option
 def command(scenario: Path, roster: Path, out_dir: Path | None, as_json: bool) -> None:
     """Per doctor, per unit and month, fairness summary and availability fees of ROSTER."""
-    loaded = load_scenario(scenario)
-    shifts = expand_shifts(loaded)
+    loaded, shifts = load_scenario_shifts(scenario)
     chosen = load_roster(roster, loaded, shifts)
     stats = compute_statistics(loaded, shifts, chosen, evaluate_roster(loaded, shifts, chosen))
     if out_dir is not None:

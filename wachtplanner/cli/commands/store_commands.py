@@ -13,10 +13,9 @@ import yaml
 
 from wachtplanner.cli.options import scenario_argument
 from wachtplanner.evaluation.objective import evaluate_roster
-from wachtplanner.expand import expand_shifts
 from wachtplanner.io.atomic import replace_folder
 from wachtplanner.io.roster_files import load_roster
-from wachtplanner.io.scenario_files import load_scenario
+from wachtplanner.io.scenario_files import load_scenario, load_scenario_shifts
 from wachtplanner.serve.app import FeedApp
 from wachtplanner.store.db import Store
 from wachtplanner.store.publish import (
@@ -93,8 +92,7 @@ def publish_command(
 
     A roster that breaks a hard rule is refused (exit 5) and nothing is stored.
     """
-    loaded = load_scenario(scenario)
-    shifts = expand_shifts(loaded)
+    loaded, shifts = load_scenario_shifts(scenario)
     chosen = load_roster(roster, loaded, shifts)
     store = _store(scenario, db_path)
     try:
@@ -136,8 +134,7 @@ def swap_command(
     The swap is checked against every hard rule first; a refused swap says which rule and why
     (exit 5). An accepted swap is published as a new version.
     """
-    loaded = load_scenario(scenario)
-    shifts = expand_shifts(loaded)
+    loaded, shifts = load_scenario_shifts(scenario)
     moves = [(shift_id, from_doctor, to_doctor)]
     if other_shift:
         moves.append((other_shift, to_doctor, from_doctor))
@@ -240,8 +237,7 @@ def ledger_command(scenario: Path, db_path: Path | None) -> None:
     Per doctor and tag: points done minus target (+ = did more than their share), ready to paste
     as ``carry_over: {tags: ...}`` into next year's scenario.
     """
-    loaded = load_scenario(scenario)
-    shifts = expand_shifts(loaded)
+    loaded, shifts = load_scenario_shifts(scenario)
     store = _store(scenario, db_path)
     try:
         roster = latest_roster(store)

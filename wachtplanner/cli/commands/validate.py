@@ -9,8 +9,7 @@ from pathlib import Path
 import click
 
 from wachtplanner.cli.options import json_option, scenario_argument
-from wachtplanner.expand import expand_shifts
-from wachtplanner.io.scenario_files import load_scenario
+from wachtplanner.io.scenario_files import load_scenario_shifts
 from wachtplanner.solver.instance import compile_instance
 from wachtplanner.solver.presolve import check_feasible_counts
 
@@ -20,8 +19,7 @@ from wachtplanner.solver.presolve import check_feasible_counts
 @json_option
 def command(scenario: Path, as_json: bool) -> None:
     """Validate SCENARIO: schema, cross-references, and whether every shift can be covered."""
-    loaded = load_scenario(scenario)
-    shifts = expand_shifts(loaded)
+    loaded, shifts = load_scenario_shifts(scenario)
     instance = compile_instance(loaded, shifts)
     check_feasible_counts(instance)
     by_type = Counter(s.shift_type for s in shifts)
