@@ -12,6 +12,8 @@ from wachtplanner.exceptions import ScenarioInfeasibleError
 from wachtplanner.expand import expand_shifts
 from wachtplanner.result import Result, SolveStatus
 from wachtplanner.solver import SolverParams, solve
+from wachtplanner.solver.cpsat.model import CpSatModel
+from wachtplanner.solver.instance import compile_instance
 
 FAST = SolverParams(time_limit_s=60, num_workers=1, random_seed=1, deterministic_time=2.0)
 """Deterministic: one worker, a fixed seed and a limit in CP-SAT's deterministic time units
@@ -41,8 +43,22 @@ WEEKEND: dict[str, Any] = {
 }
 
 
+SPREAD_RULES_OFF: dict[str, Any] = {
+    "max_consecutive_nights": None,
+    "max_duties_per_7_days": None,
+    "min_days_between_duties": None,
+    "even_load": None,
+    "holiday_rotation": None,
+}
+"""The spread-over-time rules (on by default) switched off, so a rule's test sees only it."""
+
+
 def tiny_doc(num_doctors: int = 4, **overrides: Any) -> dict[str, Any]:
-    """One area and post, ``num_doctors`` GPs, weeknights of the week of Mon 8 Feb 2027."""
+    """One area and post, ``num_doctors`` GPs, weeknights of the week of Mon 8 Feb 2027.
+
+    The spread-over-time rules are off unless ``rules`` names them (4 nights among few doctors
+    would otherwise cost min-gap penalties in every test of another rule).
+    """
     doc: dict[str, Any] = {
         "name": "tiny",
         "horizon": {"start": "2027-02-08", "end": "2027-02-11"},
@@ -56,6 +72,7 @@ def tiny_doc(num_doctors: int = 4, **overrides: Any) -> dict[str, Any]:
         "rules": {"min_rest_hours": 11},
     }
     doc.update(overrides)
+    doc["rules"] = {**SPREAD_RULES_OFF, **doc["rules"]}
     return doc
 
 
@@ -93,3 +110,30 @@ def solver_allows(scenario: Scenario, fixed: list[tuple[str, str]]) -> bool:
         return False
     assert set(fixed) <= result.roster.pairs()
     return True
+
+
+def cpsat_values(
+    scenario: Scenario, pairs: list[tuple[str, str]]
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Return CP-SAT's own terms and per-rule penalties for a hand-made roster.
+
+    The roster's assignment variables are fixed in the full model, every term minimised and
+    maximised (they must agree); None is not expected (the roster must keep the model's rules).
+    """
+    shifts = expand_shifts(scenario)
+    instance = compile_instance(scenario, shifts)
+    index, shift_index = instance.doctor_index(), {sh.shift_id: n for n, sh in enumerate(shifts)}
+    chosen = [(index[d], shift_index[sh]) for sh, d in pairs]
+    values = CpSatModel(instance).evaluate(chosen, FAST)
+    assert values is not None, "the roster breaks a constraint of the CP-SAT model"
+    terms, penalties = values
+    return terms, {k: v for k, v in penalties.items() if v}
+
+
+def penalties_both_ways(scenario: Scenario, pairs: list[tuple[str, str]]) -> dict[str, int]:
+    """Return the per-rule penalties of a hand-made roster, asserting checker == CP-SAT."""
+    checker = evaluate(scenario, pairs)
+    _, solver = cpsat_values(scenario, pairs)
+    by_rule = {k: v for k, v in checker.penalties_by_rule.items() if v}
+    assert solver == by_rule, (solver, by_rule)
+    return by_rule

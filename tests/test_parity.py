@@ -3,7 +3,7 @@
 import pytest
 
 from benchmarks.generate import generate
-from tests.helpers import scenario_of, solve_checked
+from tests.helpers import FAST, cpsat_values, penalties_both_ways, scenario_of, solve_checked
 from wachtplanner.evaluation.objective import evaluate_roster
 from wachtplanner.expand import expand_shifts
 from wachtplanner.solver.cpsat.model import STAGES, TERM_OF_STAGE, CpSatModel
@@ -20,7 +20,7 @@ def test_generated_quarter_parity(num_gps, seed):
     assert result.terms["max_excess_centi"] == max(
         (round(r.excess * 100) for r in evaluation.fairness), default=0
     )
-    assert [s.name for s in result.stages] == ["max_excess", "sum_excess", "spread", "soft"]
+    assert [s.name for s in result.stages] == list(STAGES)
 
 
 def test_fairness_rows_cover_every_pool_member():
@@ -50,10 +50,53 @@ def test_greedy_rotation_keeps_hard_rules(num_gps, seed):
 def test_solver_never_worse_than_its_warm_start():
     """Each lexicographic term of the solved roster is no worse than the rotation's, in order."""
     scenario = scenario_of(generate(28, 2, 2027, quarter=1, seed=3))
-    instance = compile_instance(scenario, expand_shifts(scenario))
-    model = CpSatModel(instance)
-    start = model.exact_terms(greedy_roster(instance).chosen)
-    result = solve_checked(scenario)
+    shifts = expand_shifts(scenario)
+    instance = compile_instance(scenario, shifts)
     names = [TERM_OF_STAGE[s] for s in STAGES]
+    starts = []
+    for literal in (False, True):
+        rotation = instance.roster_of(greedy_roster(instance, literal=literal).chosen)
+        terms = evaluate_roster(scenario, shifts, rotation).terms.as_dict()
+        starts.append([terms[k] for k in names])
+    result = solve_checked(scenario)
     solved = [result.terms[k] for k in names]
-    assert solved <= [start[k] for k in names]
+    assert solved <= min(starts)
+
+
+def test_a_penalty_cut_loose_from_the_assignment_is_caught(monkeypatch):
+    """Mutation: the weekend-spacing AND without the clause that forces it up (x[a] and x[b] =>
+    z) lets CP-SAT keep z at 0 with both weekends taken. Evaluating a roster then finds the term
+    undetermined (lowest 0, highest 7), and the solve refuses to return a roster."""
+    from tests.rules.test_weekend_spacing import W1, W2, W4, _weekends
+    from wachtplanner.exceptions import SolverError
+    from wachtplanner.solver.cpsat import constraints
+
+    def unlinked_and(ctx, literals):
+        both = ctx.model.new_bool_var("")
+        for literal in literals:
+            ctx.model.add_implication(both, literal)
+        return both  # the clause (not a) or (not b) or z is missing
+
+    scenario = _weekends(hard=False)
+    pairs = [(W1, "d0"), (W2, "d0"), ("weekend/wp/2027-02-19", "d1"), (W4, "d2")]
+    assert penalties_both_ways(scenario, pairs)["weekend_spacing"] == 7
+    monkeypatch.setattr(constraints, "_both", unlinked_and)
+    with pytest.raises(SolverError, match="not determined by the roster"):
+        cpsat_values(scenario, pairs)
+
+
+def test_a_fairness_term_bounded_one_way_is_caught(monkeypatch):
+    """Mutation: |deviation| bounded from below only (the old encoding) is caught the same way."""
+    from wachtplanner.exceptions import SolverError
+    from wachtplanner.solver.cpsat import objective
+
+    def one_sided_abs(self, target, expr):
+        self.add(target >= expr)
+        self.add(target >= -expr)
+
+    scenario = scenario_of(generate(12, 2, 2027, quarter=1, seed=1))
+    instance = compile_instance(scenario, expand_shifts(scenario))
+    rotation = greedy_roster(instance).chosen
+    monkeypatch.setattr(objective.cp_model.CpModel, "add_abs_equality", one_sided_abs)
+    with pytest.raises(SolverError, match="not determined by the roster"):
+        CpSatModel(instance).evaluate(rotation, FAST)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
+from typing import get_args
 
 import holidays
+from dateutil.easter import easter
 
+from wachtplanner.domain.people import HolidayKey
 from wachtplanner.domain.scenario import HolidaySpec
 from wachtplanner.exceptions import Issue, ScenarioError
 
@@ -51,3 +54,44 @@ def holiday_dates(spec: HolidaySpec, first_year: int, last_year: int) -> dict[da
     for day in spec.exclude:
         table.pop(day, None)
     return table
+
+
+_FIXED_KEYS: dict[tuple[int, int], HolidayKey] = {
+    (1, 1): "new_year",
+    (5, 1): "labour_day",
+    (7, 21): "national_day",
+    (8, 15): "assumption",
+    (11, 1): "all_saints",
+    (11, 11): "armistice",
+    (12, 25): "christmas",
+}
+_EASTER_OFFSETS: dict[int, HolidayKey] = {
+    0: "easter",
+    1: "easter_monday",
+    39: "ascension",
+    49: "whit_sunday",
+    50: "whit_monday",
+}
+HOLIDAY_KEYS: tuple[HolidayKey, ...] = get_args(HolidayKey)
+
+
+def holiday_key(day: date) -> HolidayKey | None:
+    """Return the stable name of a Belgian holiday (``christmas``, ``easter_monday``, …)."""
+    fixed = _FIXED_KEYS.get((day.month, day.day))
+    if fixed is not None:
+        return fixed
+    return _EASTER_OFFSETS.get((day - easter(day.year)).days) if day.year > 1582 else None
+
+
+def easter_sunday(year: int) -> date:
+    """Return Easter Sunday of a year (Gregorian)."""
+    return easter(year)
+
+
+def holiday_on(year: int, key: HolidayKey) -> date:
+    """Return the date a named holiday falls on in a year."""
+    for (month, day), name in _FIXED_KEYS.items():
+        if name == key:
+            return date(year, month, day)
+    offset = next(o for o, name in _EASTER_OFFSETS.items() if name == key)
+    return easter(year) + timedelta(days=offset)

@@ -1,6 +1,13 @@
 """Rule monthly_cap: duty hours per month, soft by default, hard when marked."""
 
-from tests.helpers import broken, evaluate, scenario_of, solver_allows, tiny_doc
+from tests.helpers import (
+    broken,
+    evaluate,
+    penalties_both_ways,
+    scenario_of,
+    solver_allows,
+    tiny_doc,
+)
 
 NIGHTS = [f"weeknight/noord/2027-02-{d:02d}" for d in (8, 9, 10, 11)]
 
@@ -29,6 +36,6 @@ def test_hard_cap_allows_two_nights():
 def test_soft_cap_penalty_by_hand():
     """39 h against a soft 30 h cap: 9 started hours over x weight 3 = 27."""
     scenario = _capped(hard=False)
-    evaluation = evaluate(scenario, [(n, "d0") for n in NIGHTS[:3]] + [(NIGHTS[3], "d1")])
-    assert evaluation.hard_violations == ()
-    assert evaluation.penalties_by_rule == {"monthly_cap": 27}
+    pairs = [(n, "d0") for n in NIGHTS[:3]] + [(NIGHTS[3], "d1")]
+    assert evaluate(scenario, pairs).hard_violations == ()
+    assert penalties_both_ways(scenario, pairs) == {"monthly_cap": 27}

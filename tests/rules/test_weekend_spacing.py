@@ -1,6 +1,14 @@
 """Rule weekend_spacing: weekend duties at least `days` apart; soft by default."""
 
-from tests.helpers import WEEKEND, broken, evaluate, scenario_of, solver_allows, tiny_doc
+from tests.helpers import (
+    WEEKEND,
+    broken,
+    evaluate,
+    penalties_both_ways,
+    scenario_of,
+    solver_allows,
+    tiny_doc,
+)
 
 W1, W2, W4 = "weekend/wp/2027-02-05", "weekend/wp/2027-02-12", "weekend/wp/2027-02-26"
 
@@ -35,6 +43,5 @@ def test_soft_spacing_penalty_by_hand():
     (1,4) is exactly 21: 2 pairs x weight 7 = 14."""
     scenario = _weekends(hard=False)
     roster = [(W1, "d0"), (W2, "d0"), ("weekend/wp/2027-02-19", "d1"), (W4, "d0")]
-    evaluation = evaluate(scenario, roster)
-    assert evaluation.hard_violations == ()
-    assert evaluation.penalties_by_rule["weekend_spacing"] == 14
+    assert evaluate(scenario, roster).hard_violations == ()
+    assert penalties_both_ways(scenario, roster)["weekend_spacing"] == 14

@@ -11,6 +11,21 @@ from wachtplanner.domain.base import Day, FrozenModel, Id, Text
 
 Role = Literal["gp", "trainee", "emergency", "replacement"]
 ExemptionReason = Literal["health", "age", "family", "practice"]
+HolidayKey = Literal[
+    "new_year",
+    "easter",
+    "easter_monday",
+    "labour_day",
+    "ascension",
+    "whit_sunday",
+    "whit_monday",
+    "national_day",
+    "assumption",
+    "all_saints",
+    "armistice",
+    "christmas",
+]
+"""Belgian holidays by a stable name, for the holiday rotation across years."""
 
 
 class DateRange(FrozenModel):
@@ -55,11 +70,14 @@ class CarryOver(FrozenModel):
     Positive means the doctor did more than their share and so owes less now.
 
     ``points`` is spread over the fairness tags in proportion to the doctor's targets; ``tags``
-    gives a balance per tag explicitly.
+    gives a balance per tag explicitly; ``holidays`` names last year's holiday blocks, which the
+    holiday rotation avoids giving again.
     """
 
     points: float = 0.0
     tags: dict[str, float] = Field(default_factory=dict)
+    holidays: tuple[HolidayKey, ...] = ()
+    """The holiday blocks the doctor did last year (``christmas``, ``new_year``, …)."""
 
 
 class Doctor(FrozenModel):

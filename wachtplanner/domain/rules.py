@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import time
+from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
@@ -10,6 +11,112 @@ from pydantic import Field, model_validator
 from wachtplanner.domain.base import FrozenModel, LocalTime
 
 FairnessBasis = Literal["fte", "gmd", "equal"]
+
+
+class Rule(StrEnum):
+    """Every roster rule by name, shared by builders, checkers, pair filters and the rotation."""
+
+    COVERAGE = "coverage"
+    SCOPE = "scope"
+    ROLE = "role"
+    UNAVAILABLE = "unavailable"
+    EXEMPTION = "exemption"
+    OVERLAP = "overlap"
+    REST = "rest"
+    SUPERVISION = "supervision"
+    CONSECUTIVE_NIGHTS = "consecutive_nights"
+    MONTHLY_CAP = "monthly_cap"
+    WEEKEND_SPACING = "weekend_spacing"
+    DUTIES_PER_7_DAYS = "duties_per_7_days"
+    MIN_GAP = "min_gap"
+    EVEN_LOAD = "even_load"
+    HOLIDAY_ROTATION = "holiday_rotation"
+    AVOID = "avoid"
+
+
+def _count_from_number(value: Any, key: str) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return {key: value}
+    return value
+
+
+class ConsecutiveNightsRule(FrozenModel):
+    """At most ``count`` duties in a row on consecutive nights.
+
+    A duty's nights are the local dates whose night (23:00-05:00) it covers; the next duty
+    continues the row when its first night is the day after the previous duty's last night. A
+    weekend or holiday block is one duty in such a row, however many nights it spans: with
+    ``count: 2`` Thursday's weeknight and the weekend are allowed, Monday's weeknight after them
+    is not. Soft (``hard: false``): each duty beyond ``count`` in a row costs ``weight``.
+    """
+
+    count: int = Field(default=2, ge=1, le=14)
+    hard: bool = True
+    weight: int = Field(default=50, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_number(cls, value: Any) -> Any:
+        return _count_from_number(value, "count")
+
+
+class DutiesPer7DaysRule(FrozenModel):
+    """At most ``count`` duties starting in any 7 consecutive days.
+
+    Soft by default: every 7-day window of the horizon with more duty starts than ``count``
+    costs ``weight`` per duty over.
+    """
+
+    count: int = Field(default=2, ge=1, le=7)
+    hard: bool = False
+    weight: int = Field(default=50, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_number(cls, value: Any) -> Any:
+        return _count_from_number(value, "count")
+
+
+class MinGapRule(FrozenModel):
+    """A soft minimum number of days between the starts of two duties of one doctor.
+
+    ``days: auto`` scales with the doctor's load: ``scale`` x horizon days / the doctor's
+    expected number of duties, rounded down, at least 2 and at most ``max_days``. The penalty is
+    counted over windows of that many days: each window holding k > 1 duty starts costs
+    ``weight`` x (k - 1), so two duties g days apart cost ``weight`` x (days - g).
+    """
+
+    days: int | Literal["auto"] = "auto"
+    scale: float = Field(default=0.5, gt=0, le=1)
+    max_days: int = Field(default=28, ge=2, le=90)
+    weight: int = Field(default=5, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_number(cls, value: Any) -> Any:
+        return _count_from_number(value, "days")
+
+
+class EvenLoadRule(FrozenModel):
+    """Cumulative points stay near the pro-rata target at the end of every month or quarter.
+
+    The pro-rata target after a period is the doctor's target in proportion to the points of
+    the shifts in their pools up to then. Every whole point of |cumulative points - pro-rata
+    target| at the end of a period (the last excepted: the fairness stages settle it) costs
+    ``weight``.
+    """
+
+    period: Literal["month", "quarter"] = "month"
+    weight: int = Field(default=1, ge=0)
+
+
+class HolidayRotationRule(FrozenModel):
+    """Soft: a duty on a holiday the doctor did last year costs ``weight``.
+
+    Last year's holidays are the doctor's ``carry_over.holidays``; ``ledger`` writes them.
+    """
+
+    weight: int = Field(default=100, ge=0)
 
 
 class WeekendSpacingRule(FrozenModel):
@@ -97,6 +204,9 @@ class Rules(FrozenModel):
         Duty share x 0.5 from this age (a local rule, e.g. NW-Brabant); null disables it.
     avoid_weight
         Penalty for a duty that touches one of a doctor's ``avoid`` dates.
+    max_consecutive_nights, max_duties_per_7_days, min_days_between_duties, even_load,
+    holiday_rotation
+        Spread over time; each on by default, null disables it.
     """
 
     min_rest_hours: float = Field(default=11, ge=0)
@@ -106,3 +216,8 @@ class Rules(FrozenModel):
     fairness: FairnessPolicy = FairnessPolicy()
     avoid_weight: int = Field(default=20, ge=0)
     fees: FeePolicy = FeePolicy()
+    max_consecutive_nights: ConsecutiveNightsRule | None = ConsecutiveNightsRule()
+    max_duties_per_7_days: DutiesPer7DaysRule | None = DutiesPer7DaysRule()
+    min_days_between_duties: MinGapRule | None = MinGapRule()
+    even_load: EvenLoadRule | None = EvenLoadRule()
+    holiday_rotation: HolidayRotationRule | None = HolidayRotationRule()

@@ -9,12 +9,16 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 
+from wachtplanner.calendar import holiday_key
+from wachtplanner.constants import POINTS_SCALE
 from wachtplanner.domain.people import DateRange, Doctor
 from wachtplanner.domain.roster import Roster
+from wachtplanner.domain.rules import Rule
 from wachtplanner.domain.scenario import Scenario
+from wachtplanner.evaluation.fairness import ExpectedLoad, period_index
 from wachtplanner.expand import ShiftInstance
 
 
@@ -22,7 +26,7 @@ from wachtplanner.expand import ShiftInstance
 class Violation:
     """A broken hard rule (``hard``) or a soft rule's penalty."""
 
-    rule: str
+    rule: Rule
     hard: bool
     message: str
     shift_id: str | None = None
@@ -40,11 +44,12 @@ class Duty:
 
 @dataclass(frozen=True)
 class CheckContext:
-    """What every check needs: the scenario, its instances and the roster's duties."""
+    """What every check needs: the scenario, its instances, the roster's duties, expected load."""
 
     scenario: Scenario
     instances: Sequence[ShiftInstance]
     duties: Sequence[Duty]
+    load: ExpectedLoad
 
     @cached_property
     def by_doctor(self) -> dict[str, list[Duty]]:
@@ -86,7 +91,7 @@ def check_coverage(ctx: CheckContext) -> list[Violation]:
         if len(doctors) != instance.need:
             violations.append(
                 Violation(
-                    "coverage",
+                    Rule.COVERAGE,
                     True,
                     f"{instance.shift_id} has {len(doctors)} doctor(s); needs {instance.need}.",
                     instance.shift_id,
@@ -95,7 +100,7 @@ def check_coverage(ctx: CheckContext) -> list[Violation]:
         for doctor_id in sorted({d for d in doctors if doctors.count(d) > 1}):
             violations.append(
                 Violation(
-                    "coverage",
+                    Rule.COVERAGE,
                     True,
                     f"{doctor_id} is assigned twice to {instance.shift_id}.",
                     instance.shift_id,
@@ -125,7 +130,7 @@ def check_scope(ctx: CheckContext) -> list[Violation]:
         if not member:
             violations.append(
                 Violation(
-                    "scope",
+                    Rule.SCOPE,
                     True,
                     f"{doctor.id} (area {area}) is not in the pool of {instance.scope} "
                     f"{instance.scope_id} for {instance.shift_id}.",
@@ -140,7 +145,7 @@ def check_role(ctx: CheckContext) -> list[Violation]:
     """Only allowed roles take a shift type."""
     return [
         Violation(
-            "role",
+            Rule.ROLE,
             True,
             f"{d.doctor.id} has role {d.doctor.role}; {d.instance.shift_id} allows "
             f"{', '.join(d.instance.roles)}.",
@@ -160,7 +165,7 @@ def check_unavailable(ctx: CheckContext) -> list[Violation]:
         if stops_on is not None and duty.instance.start_date >= stops_on:
             violations.append(
                 Violation(
-                    "unavailable",
+                    Rule.UNAVAILABLE,
                     True,
                     f"{duty.doctor.id} stops on {stops_on} but has {duty.instance.shift_id}.",
                     duty.instance.shift_id,
@@ -171,7 +176,7 @@ def check_unavailable(ctx: CheckContext) -> list[Violation]:
             if _touches(duty.instance, period):
                 violations.append(
                     Violation(
-                        "unavailable",
+                        Rule.UNAVAILABLE,
                         True,
                         f"{duty.doctor.id} is unavailable {period.start}–{period.end}"
                         f"{f' ({period.reason})' if period.reason else ''} but has "
@@ -194,7 +199,7 @@ def check_exemption(ctx: CheckContext) -> list[Violation]:
             if covers_type and _touches(duty.instance, exemption):
                 violations.append(
                     Violation(
-                        "exemption",
+                        Rule.EXEMPTION,
                         True,
                         f"{duty.doctor.id} is exempt ({exemption.reason}) but has "
                         f"{duty.instance.shift_id}.",
@@ -221,7 +226,7 @@ def check_overlap(ctx: CheckContext) -> list[Violation]:
             if second.instance.start < first.instance.end:
                 violations.append(
                     Violation(
-                        "overlap",
+                        Rule.OVERLAP,
                         True,
                         f"{doctor_id} has {first.instance.shift_id} and "
                         f"{second.instance.shift_id} at the same time.",
@@ -242,7 +247,7 @@ def check_rest(ctx: CheckContext) -> list[Violation]:
             if gap >= timedelta(0):
                 violations.append(
                     Violation(
-                        "rest",
+                        Rule.REST,
                         True,
                         f"{doctor_id} rests {gap.total_seconds() / 3600:g} h between "
                         f"{first.instance.shift_id} and {second.instance.shift_id}; needs "
@@ -270,7 +275,7 @@ def check_supervision(ctx: CheckContext) -> list[Violation]:
             if other.instance.start < instance.end and instance.start < other.instance.end:
                 violations.append(
                     Violation(
-                        "supervision",
+                        Rule.SUPERVISION,
                         True,
                         f"trainee {duty.doctor.id} has {instance.shift_id} while supervisor "
                         f"{supervisor_id} is on {other.instance.shift_id}.",
@@ -281,7 +286,7 @@ def check_supervision(ctx: CheckContext) -> list[Violation]:
         if any(_touches(instance, period) for period in supervisor.unavailable):
             violations.append(
                 Violation(
-                    "supervision",
+                    Rule.SUPERVISION,
                     True,
                     f"trainee {duty.doctor.id} has {instance.shift_id} while supervisor "
                     f"{supervisor_id} is unavailable.",
@@ -314,7 +319,7 @@ def check_monthly_cap(ctx: CheckContext) -> list[Violation]:
         over_h = math.ceil((total - cap_min) / 60)
         violations.append(
             Violation(
-                "monthly_cap",
+                Rule.MONTHLY_CAP,
                 rule.hard,
                 f"{doctor_id} has {total / 60:g} h in {year}-{month:02d}; cap {rule.hours:g} h.",
                 None,
@@ -343,7 +348,7 @@ def check_weekend_spacing(ctx: CheckContext) -> list[Violation]:
                     break
                 violations.append(
                     Violation(
-                        "weekend_spacing",
+                        Rule.WEEKEND_SPACING,
                         rule.hard,
                         f"{doctor_id} has weekends {first.instance.shift_id} and "
                         f"{second.instance.shift_id} {days} days apart; wanted {rule.days}.",
@@ -364,7 +369,7 @@ def check_avoid(ctx: CheckContext) -> list[Violation]:
         if avoided:
             violations.append(
                 Violation(
-                    "avoid",
+                    Rule.AVOID,
                     False,
                     f"{duty.doctor.id} asked to avoid {avoided[0].isoformat()} but has "
                     f"{duty.instance.shift_id}.",
@@ -376,18 +381,213 @@ def check_avoid(ctx: CheckContext) -> list[Violation]:
     return violations
 
 
-RULE_CHECKS: dict[str, Callable[[CheckContext], list[Violation]]] = {
-    "coverage": check_coverage,
-    "scope": check_scope,
-    "role": check_role,
-    "unavailable": check_unavailable,
-    "exemption": check_exemption,
-    "overlap": check_overlap,
-    "rest": check_rest,
-    "supervision": check_supervision,
-    "monthly_cap": check_monthly_cap,
-    "weekend_spacing": check_weekend_spacing,
-    "avoid": check_avoid,
+def _nights(instance: ShiftInstance) -> list[date]:
+    """Return the local dates whose night (23:00 to 05:00 the next morning) the duty covers."""
+    tz = instance.start.tzinfo
+    nights = []
+    day = instance.start.date() - timedelta(days=1)
+    while day <= instance.end.date():
+        dusk = datetime.combine(day, time(23, 0), tzinfo=tz)
+        dawn = datetime.combine(day + timedelta(days=1), time(5, 0), tzinfo=tz)
+        if instance.start < dawn and dusk < instance.end:
+            nights.append(day)
+        day += timedelta(days=1)
+    return nights
+
+
+def check_consecutive_nights(ctx: CheckContext) -> list[Violation]:
+    """At most ``count`` duties in a row on consecutive nights (a block of nights is one duty).
+
+    Soft: ``weight`` per duty beyond ``count`` in a row.
+    """
+    rule = ctx.scenario.rules.max_consecutive_nights
+    if rule is None:
+        return []
+    violations = []
+    for doctor_id, duties in ctx.by_doctor.items():
+        row: list[Duty] = []
+        last_night: date | None = None
+        for duty in duties:
+            nights = _nights(duty.instance)
+            if not nights:
+                continue
+            if last_night is not None and nights[0] == last_night + timedelta(days=1):
+                row.append(duty)
+            else:
+                row = [duty]
+            last_night = nights[-1]
+            if len(row) > rule.count:
+                violations.append(
+                    Violation(
+                        Rule.CONSECUTIVE_NIGHTS,
+                        rule.hard,
+                        f"{doctor_id} has {len(row)} duties on consecutive nights up to "
+                        f"{duty.instance.shift_id}; at most {rule.count} allowed.",
+                        duty.instance.shift_id,
+                        doctor_id,
+                        0 if rule.hard else rule.weight,
+                    )
+                )
+    return violations
+
+
+def _starts_per_window(
+    ctx: CheckContext, length_days: int
+) -> Iterator[tuple[str, date, list[Duty]]]:
+    """Yield (doctor, first day, duties starting in it) for every window inside the horizon."""
+    horizon = ctx.scenario.horizon
+    last_first = max(horizon.start, horizon.end - timedelta(days=length_days - 1))
+    for doctor_id, duties in ctx.by_doctor.items():
+        by_day: dict[date, list[Duty]] = defaultdict(list)
+        for duty in duties:
+            by_day[duty.instance.start_date].append(duty)
+        first = horizon.start
+        while first <= last_first:
+            inside = [
+                duty
+                for n in range(length_days)
+                for duty in by_day.get(first + timedelta(days=n), [])
+            ]
+            yield doctor_id, first, inside
+            first += timedelta(days=1)
+
+
+def check_duties_per_7_days(ctx: CheckContext) -> list[Violation]:
+    """At most ``count`` duties start in any 7 consecutive days of the horizon.
+
+    Soft: every such window costs ``weight`` per duty start above ``count``.
+    """
+    rule = ctx.scenario.rules.max_duties_per_7_days
+    if rule is None:
+        return []
+    violations = []
+    for doctor_id, first, inside in _starts_per_window(ctx, 7):
+        if len(inside) > rule.count:
+            over = len(inside) - rule.count
+            violations.append(
+                Violation(
+                    Rule.DUTIES_PER_7_DAYS,
+                    rule.hard,
+                    f"{doctor_id} has {len(inside)} duties starting {first.isoformat()} to "
+                    f"{(first + timedelta(days=6)).isoformat()}; at most {rule.count}.",
+                    inside[-1].instance.shift_id,
+                    doctor_id,
+                    0 if rule.hard else over * rule.weight,
+                )
+            )
+    return violations
+
+
+def check_min_gap(ctx: CheckContext) -> list[Violation]:
+    """Soft: duties of one doctor start at least their ``min_gap_days`` apart.
+
+    Each window of that many days holding k > 1 duty starts costs ``weight`` x (k - 1).
+    """
+    rule = ctx.scenario.rules.min_days_between_duties
+    if rule is None or rule.weight == 0:
+        return []
+    gaps = ctx.load.min_gap_days
+    violations = []
+    for doctor_id, duties in ctx.by_doctor.items():
+        length = gaps.get(doctor_id)
+        if length is None:
+            continue
+        single = CheckContext(ctx.scenario, ctx.instances, duties, ctx.load)
+        for _, first, inside in _starts_per_window(single, length):
+            if len(inside) > 1:
+                violations.append(
+                    Violation(
+                        Rule.MIN_GAP,
+                        False,
+                        f"{doctor_id} has {len(inside)} duties starting within the {length} days "
+                        f"from {first.isoformat()}; wanted at most one.",
+                        inside[-1].instance.shift_id,
+                        doctor_id,
+                        (len(inside) - 1) * rule.weight,
+                    )
+                )
+    return violations
+
+
+def check_even_load(ctx: CheckContext) -> list[Violation]:
+    """Soft: cumulative points at the end of each period stay near the pro-rata target.
+
+    ``weight`` per whole point of |cumulative points - pro-rata target|, every period but the
+    last.
+    """
+    rule = ctx.scenario.rules.even_load
+    if rule is None or rule.weight == 0:
+        return []
+    horizon = ctx.scenario.horizon
+    violations = []
+    for doctor_id, marks in sorted(ctx.load.cumulative_centi.items()):
+        earned = [0] * (len(marks) + 1)
+        for duty in ctx.by_doctor.get(doctor_id, []):
+            earned[period_index(horizon.start, duty.instance.start_date, rule.period)] += (
+                duty.instance.points_centi
+            )
+        running = 0
+        for slot, mark in enumerate(marks):
+            running += earned[slot]
+            whole_points = abs(running - mark) // POINTS_SCALE
+            if whole_points > 0:
+                violations.append(
+                    Violation(
+                        Rule.EVEN_LOAD,
+                        False,
+                        f"{doctor_id} has {running / POINTS_SCALE:g} points after {rule.period} "
+                        f"{slot + 1}; pro rata {mark / POINTS_SCALE:g}.",
+                        None,
+                        doctor_id,
+                        whole_points * rule.weight,
+                    )
+                )
+    return violations
+
+
+def check_holiday_rotation(ctx: CheckContext) -> list[Violation]:
+    """Soft: ``weight`` for a duty on a holiday the doctor did last year."""
+    rule = ctx.scenario.rules.holiday_rotation
+    if rule is None or rule.weight == 0:
+        return []
+    violations = []
+    for duty in ctx.duties:
+        last_year = set(duty.doctor.carry_over.holidays)
+        again = sorted(
+            {key for day in duty.instance.holidays if (key := holiday_key(day)) in last_year}
+        )
+        if again:
+            violations.append(
+                Violation(
+                    Rule.HOLIDAY_ROTATION,
+                    False,
+                    f"{duty.doctor.id} did {', '.join(again)} last year and has "
+                    f"{duty.instance.shift_id} again.",
+                    duty.instance.shift_id,
+                    duty.doctor.id,
+                    rule.weight,
+                )
+            )
+    return violations
+
+
+RULE_CHECKS: dict[Rule, Callable[[CheckContext], list[Violation]]] = {
+    Rule.COVERAGE: check_coverage,
+    Rule.SCOPE: check_scope,
+    Rule.ROLE: check_role,
+    Rule.UNAVAILABLE: check_unavailable,
+    Rule.EXEMPTION: check_exemption,
+    Rule.OVERLAP: check_overlap,
+    Rule.REST: check_rest,
+    Rule.SUPERVISION: check_supervision,
+    Rule.CONSECUTIVE_NIGHTS: check_consecutive_nights,
+    Rule.MONTHLY_CAP: check_monthly_cap,
+    Rule.WEEKEND_SPACING: check_weekend_spacing,
+    Rule.DUTIES_PER_7_DAYS: check_duties_per_7_days,
+    Rule.MIN_GAP: check_min_gap,
+    Rule.EVEN_LOAD: check_even_load,
+    Rule.HOLIDAY_ROTATION: check_holiday_rotation,
+    Rule.AVOID: check_avoid,
 }
 
 

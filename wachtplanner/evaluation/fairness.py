@@ -150,3 +150,80 @@ def _net_of_carry_over(
                 carry_centi=carry_centi,
             )
     return targets
+
+
+def period_index(horizon_start: date, day: date, period: str) -> int:
+    """Return the index of the month or quarter of ``day``, counted from the horizon's first."""
+    months = (day.year - horizon_start.year) * 12 + day.month - horizon_start.month
+    if period == "month":
+        return months
+    first_quarter_month = horizon_start.month - (horizon_start.month - 1) % 3
+    return ((day.year - horizon_start.year) * 12 + day.month - first_quarter_month) // 3
+
+
+@dataclass(frozen=True)
+class ExpectedLoad:
+    """What each doctor is expected to carry, from their share of every pool they belong to.
+
+    Inputs shared by the solver and the checker (like the targets): ``duties`` is the expected
+    number of duties over the horizon, ``cumulative_centi`` the pro-rata target at the end of
+    each even-load period but the last, and ``min_gap_days`` the spacing the min-gap rule asks.
+    """
+
+    duties: dict[str, float]
+    cumulative_centi: dict[str, tuple[int, ...]]
+    min_gap_days: dict[str, int]
+
+
+def expected_load(
+    scenario: Scenario,
+    instances: Sequence[ShiftInstance],
+    targets: dict[tuple[str, str], FairnessTarget] | None = None,
+) -> ExpectedLoad:
+    """Return every doctor's expected duties, pro-rata cumulative targets and minimum gap."""
+    rules = scenario.rules
+    period = rules.even_load.period if rules.even_load is not None else "month"
+    horizon = scenario.horizon
+    num_periods = period_index(horizon.start, horizon.end, period) + 1
+    duties: dict[str, float] = defaultdict(float)
+    points: dict[str, list[float]] = defaultdict(lambda: [0.0] * num_periods)
+    pools: dict[tuple[str, str, tuple[str, ...]], list[Doctor]] = {}
+    for instance in instances:
+        key = (instance.scope, instance.scope_id, instance.roles)
+        if key not in pools:
+            pools[key] = [d for d in scenario.doctors if in_pool(scenario, d, instance)]
+        weights = [duty_weight(scenario, d, instance) for d in pools[key]]
+        total_weight = sum(weights)
+        if total_weight <= 0:
+            continue
+        slot = period_index(horizon.start, instance.start_date, period)
+        for doctor, weight in zip(pools[key], weights, strict=True):
+            if weight > 0:
+                share = weight / total_weight * instance.need
+                duties[doctor.id] += share
+                points[doctor.id][slot] += share * instance.points_centi
+    if targets is None:
+        targets = compute_targets(scenario, instances)
+    target_total: dict[str, int] = defaultdict(int)
+    for (doctor_id, _), target in targets.items():
+        target_total[doctor_id] += target.target_centi
+    cumulative: dict[str, tuple[int, ...]] = {}
+    for doctor_id, per_period in points.items():
+        expected_total = sum(per_period)
+        running, marks = 0.0, []
+        for value in per_period[:-1]:
+            running += value
+            fraction = running / expected_total if expected_total > 0 else 0.0
+            marks.append(round(target_total[doctor_id] * fraction))
+        cumulative[doctor_id] = tuple(marks)
+    gaps: dict[str, int] = {}
+    gap_rule = rules.min_days_between_duties
+    if gap_rule is not None:
+        horizon_days = (horizon.end - horizon.start).days + 1
+        for doctor_id, expected in duties.items():
+            if gap_rule.days != "auto":
+                gaps[doctor_id] = gap_rule.days
+            elif expected > 0:
+                ideal = gap_rule.scale * horizon_days / expected
+                gaps[doctor_id] = max(2, min(gap_rule.max_days, int(ideal)))
+    return ExpectedLoad(dict(duties), cumulative, gaps)

@@ -1,9 +1,16 @@
 """Evaluate a roster: hard violations, soft penalties and fairness, as the objective's terms.
 
-The objective is lexicographic: first the largest excess beyond the rounding band over all
-(doctor, tag) pairs, then the sum of those excesses, then the spread (per tag the largest
-``|points - target|``, summed over tags), then the soft penalties. Excess is
-``max(0, |points - target| - band)`` in centi-points.
+The objective is lexicographic (all fairness terms in centi-points):
+
+1. ``max_excess_centi``: the largest excess beyond the band, ``max(0, |points - target| -
+   band)``, over every (doctor, tag);
+2. ``sum_excess_centi``: the sum of those excesses;
+3. ``spread_centi``: per tag the largest ``|points - target|``, summed over tags;
+4. ``at_spread``: how many (doctor, tag) rows sit at their tag's largest deviation;
+5. ``deviation_centi``: the sum of every row's ``|points - target|``;
+6. ``total_deviation_centi``: the sum over doctors of ``|points - target|`` over all tags
+   together (fairness of the total load, after the per-tag levels);
+7. ``soft_penalty``: the weighted soft rules (spread over time, wishes, caps).
 """
 
 from __future__ import annotations
@@ -16,7 +23,12 @@ from wachtplanner.constants import POINTS_SCALE
 from wachtplanner.domain.roster import Roster
 from wachtplanner.domain.scenario import Scenario
 from wachtplanner.evaluation.checks import RULE_CHECKS, CheckContext, Violation, join_duties
-from wachtplanner.evaluation.fairness import FairnessTarget, compute_targets, instance_tags
+from wachtplanner.evaluation.fairness import (
+    FairnessTarget,
+    compute_targets,
+    expected_load,
+    instance_tags,
+)
 from wachtplanner.expand import ShiftInstance
 
 
@@ -42,14 +54,20 @@ class ObjectiveTerms:
     max_excess_centi: int
     sum_excess_centi: int
     spread_centi: int
+    at_spread: int
+    deviation_centi: int
+    total_deviation_centi: int
     soft_penalty: int
 
     def as_dict(self) -> dict[str, int]:
-        """Return the terms by name."""
+        """Return the terms by name, in lexicographic order."""
         return {
             "max_excess_centi": self.max_excess_centi,
             "sum_excess_centi": self.sum_excess_centi,
             "spread_centi": self.spread_centi,
+            "at_spread": self.at_spread,
+            "deviation_centi": self.deviation_centi,
+            "total_deviation_centi": self.total_deviation_centi,
             "soft_penalty": self.soft_penalty,
         }
 
@@ -115,18 +133,25 @@ def evaluate_roster(
     targets: dict[tuple[str, str], FairnessTarget] | None = None,
 ) -> Evaluation:
     """Check every rule and compute every objective term of a roster."""
-    ctx = CheckContext(scenario, instances, join_duties(scenario, instances, roster))
+    if targets is None:
+        targets = compute_targets(scenario, instances)
+    load = expected_load(scenario, instances, targets)
+    ctx = CheckContext(scenario, instances, join_duties(scenario, instances, roster), load)
     violations: list[Violation] = []
     for check in RULE_CHECKS.values():
         violations.extend(check(ctx))
-    if targets is None:
-        targets = compute_targets(scenario, instances)
     rows, excesses = fairness_rows(scenario, instances, roster, targets)
+    deviations = [abs(round(row.deviation * POINTS_SCALE)) for row in rows]
     largest_by_tag: dict[str, int] = defaultdict(int)
-    for row in rows:
-        largest_by_tag[row.tag] = max(
-            largest_by_tag[row.tag], abs(round(row.deviation * POINTS_SCALE))
-        )
+    total_by_doctor: dict[str, int] = defaultdict(int)
+    for row, deviation in zip(rows, deviations, strict=True):
+        largest_by_tag[row.tag] = max(largest_by_tag[row.tag], deviation)
+        total_by_doctor[row.doctor_id] += round(row.deviation * POINTS_SCALE)
+    at_largest = sum(
+        1
+        for row, deviation in zip(rows, deviations, strict=True)
+        if deviation == largest_by_tag[row.tag]
+    )
     penalties: dict[str, int] = defaultdict(int)
     for violation in violations:
         if not violation.hard:
@@ -135,6 +160,9 @@ def evaluate_roster(
         max_excess_centi=max(excesses, default=0),
         sum_excess_centi=sum(excesses),
         spread_centi=sum(largest_by_tag.values()),
+        at_spread=at_largest,
+        deviation_centi=sum(deviations),
+        total_deviation_centi=sum(abs(v) for v in total_by_doctor.values()),
         soft_penalty=sum(penalties.values()),
     )
     return Evaluation(tuple(violations), tuple(rows), terms, dict(penalties))

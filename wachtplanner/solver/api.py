@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
+from wachtplanner.domain.rules import Rule
 from wachtplanner.domain.scenario import Scenario
-from wachtplanner.evaluation.objective import evaluate_roster
+from wachtplanner.evaluation.objective import Evaluation, evaluate_roster
 from wachtplanner.exceptions import Issue, RosterError, ScenarioInfeasibleError, SolverError
 from wachtplanner.expand import ShiftInstance, expand_shifts
 from wachtplanner.result import Result, SolveStatus, scenario_hash
@@ -41,12 +42,16 @@ def _check_fixed(
 def _diagnose(instance: Instance, params: SolverParams) -> list[str]:
     """Find which single hard rule, when dropped, lets a roster exist."""
     rules = instance.scenario.rules
-    candidates = ["rest", "supervision"]
+    candidates = [Rule.REST, Rule.SUPERVISION]
     if rules.max_hours_per_month is not None and rules.max_hours_per_month.hard:
-        candidates.append("monthly_cap")
+        candidates.append(Rule.MONTHLY_CAP)
     if rules.min_days_between_weekends is not None and rules.min_days_between_weekends.hard:
-        candidates.append("weekend_spacing")
-    culprits = []
+        candidates.append(Rule.WEEKEND_SPACING)
+    if rules.max_consecutive_nights is not None and rules.max_consecutive_nights.hard:
+        candidates.append(Rule.CONSECUTIVE_NIGHTS)
+    if rules.max_duties_per_7_days is not None and rules.max_duties_per_7_days.hard:
+        candidates.append(Rule.DUTIES_PER_7_DAYS)
+    culprits: list[str] = []
     probe = params.model_copy(
         update={"time_limit_s": _DIAGNOSE_LIMIT_S, "deterministic_time": None}
     )
@@ -64,6 +69,21 @@ def _judge(instance: Instance, chosen: Sequence[tuple[int, int]]) -> list[int] |
     if evaluation.hard_violations:
         return None
     return list(evaluation.terms.as_dict().values())
+
+
+def _compare(terms: dict[str, int], penalties: dict[str, int], evaluation: Evaluation) -> None:
+    """Raise unless CP-SAT's own values of every term and penalty equal the checker's."""
+    checker = evaluation.terms.as_dict()
+    solver_terms = {k: v for k, v in terms.items() if k != "changed_assignments"}
+    if solver_terms != checker:
+        raise SolverError(
+            f"CP-SAT and the checker disagree on the objective: {solver_terms} vs {checker}"
+        )
+    by_rule = {k: v for k, v in evaluation.penalties_by_rule.items() if v}
+    if {k: v for k, v in penalties.items() if v} != by_rule:
+        raise SolverError(
+            f"CP-SAT and the checker disagree on the penalties: {penalties} vs {by_rule}"
+        )
 
 
 def solve(
@@ -117,12 +137,13 @@ def solve(
     keep_pairs = [(index[d], shift_index[sh]) for sh, d in keep]
     model = CpSatModel(instance, keep=keep_pairs)
     build_time_s = compiled_s + time.perf_counter() - model_started
-    model.hint(warm.chosen)
     if keep_pairs:
         # The rotation ignores what was published; the published pairs, where still possible,
         # are the better hint for a minimal-change re-plan.
         start, start_found_at = None, None
-        model.hint([p for p in keep_pairs if p in model.x])
+        model.hint_pairs([p for p in keep_pairs if p in model.x])
+    elif start is None:
+        model.hint_pairs(warm.chosen)
     solved = model.solve(
         params,
         progress,
@@ -164,12 +185,7 @@ def solve(
     if evaluation.hard_violations:
         details = "; ".join(v.message for v in evaluation.hard_violations[:5])
         raise SolverError(f"the solver's roster breaks hard rules per the checker: {details}")
-    solver_terms = {k: v for k, v in solved.terms.items() if k != "changed_assignments"}
-    if evaluation.terms.as_dict() != solver_terms:
-        raise SolverError(
-            f"solver and checker disagree on the objective: {solved.terms} vs "
-            f"{evaluation.terms.as_dict()}"
-        )
+    _compare(solved.terms, solved.penalties, evaluation)
     return Result(
         solved.status,
         solved.roster,

@@ -59,6 +59,16 @@ class _State:
             frozenset(doctor.avoid) if rules.avoid_weight else frozenset()
             for doctor in instance.doctors
         ]
+        self.nights_rule = rules.max_consecutive_nights
+        self.week_rule = rules.max_duties_per_7_days
+        self.row_ending: list[dict[int, int]] = [{} for _ in instance.doctors]
+        """Per doctor: last night of a duty -> duties in the row of consecutive nights it ends."""
+        self.start_days: list[list[int]] = [[] for _ in instance.doctors]
+        self.gap_days = [
+            instance.load.min_gap_days.get(doctor.id) if rules.min_days_between_duties else None
+            for doctor in instance.doctors
+        ]
+        self.last_year = [frozenset(doctor.carry_over.holidays) for doctor in instance.doctors]
 
     def _clashes(self, d_idx: int, s_idx: int, gap_min: int) -> bool:
         inst = self.instance
@@ -93,8 +103,40 @@ class _State:
         previous = self.instance.shifts[self.last_weekend[d_idx]]
         return (shift.start_date - previous.start_date).days < self.spacing.days
 
+    def _row_length(self, d_idx: int, s_idx: int) -> int:
+        nights = self.instance.night_days[s_idx]
+        if not nights:
+            return 0
+        return self.row_ending[d_idx].get(nights[0] - 1, 0) + 1
+
+    def _too_many_nights(self, d_idx: int, s_idx: int) -> bool:
+        rule = self.nights_rule
+        return rule is not None and self._row_length(d_idx, s_idx) > rule.count
+
+    def _too_many_in_week(self, d_idx: int, s_idx: int) -> bool:
+        rule = self.week_rule
+        if rule is None:
+            return False
+        day = self.instance.start_day[s_idx]
+        close = sorted(d for d in self.start_days[d_idx] if abs(d - day) <= 6)
+        return any(
+            1 + sum(1 for d in close if first <= d <= first + 6) > rule.count
+            for first in range(day - 6, day + 1)
+        )
+
+    def _too_soon(self, d_idx: int, s_idx: int) -> bool:
+        gap = self.gap_days[d_idx]
+        day = self.instance.start_day[s_idx]
+        return gap is not None and any(abs(d - day) < gap for d in self.start_days[d_idx])
+
     def allowed(self, d_idx: int, s_idx: int) -> bool:
         """Return whether giving the shift to the doctor keeps every hard rule."""
+        nights_hard = self.nights_rule is not None and self.nights_rule.hard
+        if nights_hard and self._too_many_nights(d_idx, s_idx):
+            return False
+        week_hard = self.week_rule is not None and self.week_rule.hard
+        if week_hard and self._too_many_in_week(d_idx, s_idx):
+            return False
         if self._clashes(d_idx, s_idx, self.rest_min):
             return False
         if d_idx in self.supervisor and self._overlaps_other(self.supervisor[d_idx], s_idx):
@@ -117,11 +159,17 @@ class _State:
         if self.literal:
             return 0, float(earned - target)
         broken = int(self._over_cap(d_idx, s_idx)) + int(self._too_close(d_idx, s_idx))
+        broken += int(self._too_many_nights(d_idx, s_idx))
+        broken += int(self._too_many_in_week(d_idx, s_idx))
         if self.avoid[d_idx] and not self.avoid[d_idx].isdisjoint(
             touched_dates(self.instance.shifts[s_idx])
         ):
             broken += 1
-        return broken, (earned + 1) / (target + 1)
+        if not self.last_year[d_idx].isdisjoint(self.instance.holiday_keys[s_idx]):
+            broken += 1
+        # Closeness to the previous duty is weighed after the rules, before the share: among
+        # doctors equally behind, the one who worked longest ago.
+        return broken * 2 + int(self._too_soon(d_idx, s_idx)), (earned + 1) / (target + 1)
 
     def give(self, d_idx: int, s_idx: int) -> None:
         """Record an assignment."""
@@ -132,6 +180,10 @@ class _State:
         self.month_min[self._month(d_idx, s_idx)] += inst.end_min[s_idx] - inst.start_min[s_idx]
         if inst.shifts[s_idx].weekend:
             self.last_weekend[d_idx] = s_idx
+        nights = inst.night_days[s_idx]
+        if nights:
+            self.row_ending[d_idx][nights[-1]] = self._row_length(d_idx, s_idx)
+        self.start_days[d_idx].append(inst.start_day[s_idx])
 
 
 def greedy_roster(instance: Instance, *, literal: bool = False) -> GreedyRoster:

@@ -11,10 +11,17 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from wachtplanner.calendar import holiday_key
 from wachtplanner.domain.people import Doctor
 from wachtplanner.domain.roster import Assignment, Roster
 from wachtplanner.domain.scenario import Scenario
-from wachtplanner.evaluation.fairness import compute_targets, exempt_from, instance_tags
+from wachtplanner.evaluation.fairness import (
+    ExpectedLoad,
+    compute_targets,
+    exempt_from,
+    expected_load,
+    instance_tags,
+)
 from wachtplanner.expand import ShiftInstance
 
 
@@ -132,6 +139,13 @@ class Instance:
     targets: tuple[TargetRow, ...]
     fixed: tuple[tuple[int, int], ...]
     excluded: dict[tuple[int, int], str]
+    num_days: int
+    start_day: tuple[int, ...]
+    """Each shift's local start date, as days since the horizon's first."""
+    night_days: tuple[tuple[int, ...], ...]
+    """Each shift's nights (23:00-05:00 local), as days since the horizon's first."""
+    holiday_keys: tuple[frozenset[str], ...]
+    load: ExpectedLoad
 
     @property
     def num_pairs(self) -> int:
@@ -181,6 +195,29 @@ def _minutes_since(origin: datetime, instant: datetime) -> int:
     return int((instant.astimezone(UTC) - origin).total_seconds()) // 60
 
 
+_DUSK_MIN, _DAWN_MIN = 23 * 60, (24 + 5) * 60
+
+
+def night_days(scenario: Scenario, shift: ShiftInstance) -> tuple[int, ...]:
+    """Return the nights (days since the horizon's start) whose 23:00-05:00 a shift overlaps.
+
+    Computed on local wall-clock minutes of the shift's own days, which is exact for a window
+    that never touches the DST switch hour (02:00-03:00) at its ends.
+    """
+    first = scenario.horizon.start
+    start_day = (shift.start_date - first).days
+    local_end = shift.end.astimezone(scenario.tz)
+    start_min = shift.start.hour * 60 + shift.start.minute
+    end_min = ((local_end.date() - shift.start_date).days * 24 * 60) + local_end.hour * 60
+    end_min += local_end.minute
+    nights = []
+    for offset in range(-1, (local_end.date() - shift.start_date).days + 1):
+        dusk, dawn = offset * 1440 + _DUSK_MIN, offset * 1440 + _DAWN_MIN
+        if start_min < dawn and dusk < end_min:
+            nights.append(start_day + offset)
+    return tuple(nights)
+
+
 def compile_instance(
     scenario: Scenario,
     shifts: Sequence[ShiftInstance],
@@ -213,6 +250,7 @@ def compile_instance(
     doctor_idx = {d.id: i for i, d in enumerate(doctors)}
     shift_idx = {s.shift_id: i for i, s in enumerate(shifts)}
     targets = compute_targets(scenario, shifts)
+    first_day = scenario.horizon.start
     return Instance(
         scenario=scenario,
         shifts=tuple(shifts),
@@ -230,4 +268,12 @@ def compile_instance(
             (doctor_idx[d], shift_idx[s]) for s, d in fixed if d in doctor_idx and s in shift_idx
         ),
         excluded=excluded,
+        num_days=(scenario.horizon.end - first_day).days + 1,
+        start_day=tuple((s.start_date - first_day).days for s in shifts),
+        night_days=tuple(night_days(scenario, s) for s in shifts),
+        holiday_keys=tuple(
+            frozenset(k for day in s.holidays if (k := holiday_key(day)) is not None)
+            for s in shifts
+        ),
+        load=expected_load(scenario, shifts, targets),
     )

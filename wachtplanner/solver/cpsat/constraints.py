@@ -1,52 +1,21 @@
-"""One builder per rule (``RULE_BUILDERS``); soft rules add weighted penalty terms.
+"""One builder per rule (``RULE_BUILDERS``): hard rules add constraints, soft rules penalties.
 
 Scope, role, unavailability, exemption and the supervisor's absence are not here: they remove
-variables instead (``solver.instance.PAIR_FILTERS``).
+variables instead (``solver.instance.PAIR_FILTERS``). Every auxiliary variable a soft rule adds
+is tied to the ``x`` in both directions, so its value in any solution is the checker's.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 
 from ortools.sat.python import cp_model
 
-from wachtplanner.solver.instance import Instance, interval_cliques, touched_dates
-
-Pair = tuple[int, int]
-"""(doctor_idx, shift_idx)"""
-
-
-@dataclass(frozen=True)
-class Penalty:
-    """A weighted soft term, and its value computed directly from a set of chosen pairs.
-
-    The direct value lets the solver state the exact objective of any roster (a warm start, or
-    a solution whose auxiliary variables are loose) without asking CP-SAT.
-    """
-
-    weight: int
-    term: cp_model.LinearExprT
-    value: Callable[[Collection[Pair]], int]
-
-
-@dataclass
-class BuildContext:
-    """The model under construction and what builders share."""
-
-    model: cp_model.CpModel
-    instance: Instance
-    x: dict[Pair, cp_model.IntVar]
-    penalties: dict[str, list[Penalty]] = field(default_factory=lambda: defaultdict(list))
-    aux: list[tuple[cp_model.IntVar, Callable[[Collection[Pair]], int]]] = field(
-        default_factory=list
-    )
-    """Auxiliary variables with their value for a given assignment, to complete hints."""
-
-    def eligible(self, d_idx: int) -> tuple[int, ...]:
-        """Return the shifts a doctor has a variable for."""
-        return self.instance.shifts_of_doctor[d_idx]
+from wachtplanner.domain.rules import Rule
+from wachtplanner.evaluation.fairness import period_index
+from wachtplanner.solver.cpsat.variables import BuildContext, Penalty
+from wachtplanner.solver.instance import interval_cliques, touched_dates
 
 
 def build_coverage(ctx: BuildContext) -> None:
@@ -107,6 +76,55 @@ def build_supervision(ctx: BuildContext) -> None:
                     ctx.model.add(ctx.x[t_idx, i] + sum(others) <= 1)
 
 
+def _both(ctx: BuildContext, literals: Sequence[cp_model.IntVar]) -> cp_model.IntVar:
+    """Return a Boolean equal to the AND of ``literals`` (exact both ways)."""
+    both = ctx.model.new_bool_var("")
+    for literal in literals:
+        ctx.model.add_implication(both, literal)
+    ctx.model.add_bool_or([*(literal.Not() for literal in literals), both])
+    return both
+
+
+def night_rows(ctx: BuildContext, d_idx: int, length: int) -> list[list[int]]:
+    """Return every sequence of ``length`` eligible shifts of a doctor on consecutive nights.
+
+    Shift b follows shift a when b's first night is the day after a's last night.
+    """
+    inst = ctx.instance
+    by_first: dict[int, list[int]] = defaultdict(list)
+    for s in ctx.eligible(d_idx):
+        if inst.night_days[s]:
+            by_first[inst.night_days[s][0]].append(s)
+    rows = [[s] for s in ctx.eligible(d_idx) if inst.night_days[s]]
+    for _ in range(length - 1):
+        rows = [
+            [*row, nxt]
+            for row in rows
+            for nxt in by_first.get(inst.night_days[row[-1]][-1] + 1, ())
+        ]
+    return rows
+
+
+def build_consecutive_nights(ctx: BuildContext) -> None:
+    """At most ``count`` duties in a row on consecutive nights.
+
+    For every row r of count + 1 shifts on consecutive nights: sum of x over r <= count (hard),
+    or z = AND of r with cost weight x z (soft; a longer row of k duties holds k - count rows).
+    """
+    rule = ctx.instance.scenario.rules.max_consecutive_nights
+    if rule is None or (not rule.hard and rule.weight == 0):
+        return
+    for d_idx in range(len(ctx.instance.doctors)):
+        for row in night_rows(ctx, d_idx, rule.count + 1):
+            literals = [ctx.x[d_idx, s] for s in row]
+            if rule.hard:
+                ctx.model.add(sum(literals) <= rule.count)
+            else:
+                ctx.penalties[Rule.CONSECUTIVE_NIGHTS].append(
+                    Penalty(rule.weight, _both(ctx, literals))
+                )
+
+
 def build_monthly_cap(ctx: BuildContext) -> None:
     """Cap duty minutes per doctor and month of local start.
 
@@ -131,17 +149,12 @@ def build_monthly_cap(ctx: BuildContext) -> None:
             if rule.hard:
                 ctx.model.add(load <= cap_min)
                 continue
-            # Exact, not just bounded: over = ceil(max(0, load - cap) / 60), so the term's value
-            # is fixed by the assignment even in a solution that is not optimal.
             excess_min = ctx.model.new_int_var(0, sum(minutes) - cap_min, "")
             ctx.model.add_max_equality(excess_min, [0, load - cap_min])
-            hours_over = _hours_over(d_idx, shifts, minutes, cap_min)
-            ctx.aux.append((excess_min, _minutes_over(d_idx, shifts, minutes, cap_min)))
             over = ctx.model.new_int_var(0, -(-(sum(minutes) - cap_min) // 60), "")
             ctx.model.add(60 * over >= excess_min)
             ctx.model.add(60 * over <= excess_min + 59)
-            ctx.aux.append((over, hours_over))
-            ctx.penalties["monthly_cap"].append(Penalty(rule.weight_per_hour, over, hours_over))
+            ctx.penalties[Rule.MONTHLY_CAP].append(Penalty(rule.weight_per_hour, over))
 
 
 def build_weekend_spacing(ctx: BuildContext) -> None:
@@ -164,13 +177,112 @@ def build_weekend_spacing(ctx: BuildContext) -> None:
                 if rule.hard:
                     ctx.model.add_bool_or([first.Not(), second.Not()])
                 elif rule.weight > 0:
-                    both = ctx.model.new_bool_var("")
-                    ctx.model.add_implication(both, first)
-                    ctx.model.add_implication(both, second)
-                    ctx.model.add_bool_or([first.Not(), second.Not(), both])
-                    value = _all_chosen((d_idx, a), (d_idx, b))
-                    ctx.aux.append((both, value))
-                    ctx.penalties["weekend_spacing"].append(Penalty(rule.weight, both, value))
+                    ctx.penalties[Rule.WEEKEND_SPACING].append(
+                        Penalty(rule.weight, _both(ctx, [first, second]))
+                    )
+
+
+def build_duties_per_7_days(ctx: BuildContext) -> None:
+    """At most ``count`` duty starts in any 7 days of the horizon.
+
+    Per doctor and window w of 7 days with starts S_w: S_w <= count (hard), or
+    over_w = max(0, S_w - count) with cost weight x over_w (soft).
+    """
+    rule = ctx.instance.scenario.rules.max_duties_per_7_days
+    if rule is None or (not rule.hard and rule.weight == 0):
+        return
+    for d_idx in range(len(ctx.instance.doctors)):
+        for first_day in ctx.windows(7):
+            shifts = ctx.starts_in(d_idx, first_day, 7)
+            if len(shifts) <= rule.count:
+                continue
+            starts = sum(ctx.x[d_idx, s] for s in shifts)
+            if rule.hard:
+                ctx.model.add(starts <= rule.count)
+                continue
+            over = ctx.model.new_int_var(0, len(shifts) - rule.count, "")
+            ctx.model.add_max_equality(over, [0, starts - rule.count])
+            ctx.penalties[Rule.DUTIES_PER_7_DAYS].append(Penalty(rule.weight, over))
+
+
+def build_min_gap(ctx: BuildContext) -> None:
+    """Soft minimum gap: per window of a doctor's L days, cost weight x max(0, S_w - 1).
+
+    max(0, S - 1) = S - 1 + e with e = [S == 0], so with an exact Boolean e_w per window
+    (e_w + S_w >= 1 and n e_w + S_w <= n, n the window's eligible starts) the term is linear.
+    """
+    rule = ctx.instance.scenario.rules.min_days_between_duties
+    if rule is None or rule.weight == 0:
+        return
+    inst = ctx.instance
+    for d_idx, doctor in enumerate(inst.doctors):
+        length = inst.load.min_gap_days.get(doctor.id)
+        if length is None:
+            continue
+        for first_day in ctx.windows(length):
+            shifts = ctx.starts_in(d_idx, first_day, length)
+            if len(shifts) <= 1:
+                continue
+            starts = sum(ctx.x[d_idx, s] for s in shifts)
+            empty = ctx.model.new_bool_var("")
+            ctx.model.add(empty + starts >= 1)
+            ctx.model.add(len(shifts) * empty + starts <= len(shifts))
+            ctx.penalties[Rule.MIN_GAP].append(Penalty(rule.weight, starts - 1 + empty))
+
+
+def build_even_load(ctx: BuildContext) -> None:
+    """Soft: weight x floor(|cumulative points - pro-rata target| / 1 point) per period end.
+
+    cum_m = cum_(m-1) + points started in period m; |cum_m - target_m| by an exact absolute
+    value, whole points q by 100 q <= |.| <= 100 q + 99.
+    """
+    rule = ctx.instance.scenario.rules.even_load
+    if rule is None or rule.weight == 0:
+        return
+    inst = ctx.instance
+    horizon = inst.scenario.horizon
+    period_of = [period_index(horizon.start, s.start_date, rule.period) for s in inst.shifts]
+    for d_idx, doctor in enumerate(inst.doctors):
+        marks = inst.load.cumulative_centi.get(doctor.id)
+        if not marks:
+            continue
+        by_period: dict[int, list[int]] = defaultdict(list)
+        for s in ctx.eligible(d_idx):
+            by_period[period_of[s]].append(s)
+        reach = sum(inst.shifts[s].points_centi for s in ctx.eligible(d_idx))
+        running: cp_model.IntVar | None = None
+        for slot, mark in enumerate(marks):
+            period_points = cp_model.LinearExpr.weighted_sum(
+                [ctx.x[d_idx, s] for s in by_period.get(slot, ())],
+                [inst.shifts[s].points_centi for s in by_period.get(slot, ())],
+            )
+            cumulative = ctx.model.new_int_var(0, reach, "")
+            if running is None:
+                ctx.model.add(cumulative == period_points)
+            else:
+                ctx.model.add(cumulative == running + period_points)
+            running = cumulative
+            distance = ctx.model.new_int_var(0, max(reach, mark), "")
+            ctx.model.add_abs_equality(distance, cumulative - mark)
+            whole = ctx.model.new_int_var(0, max(reach, mark) // 100, "")
+            ctx.model.add(100 * whole <= distance)
+            ctx.model.add(distance <= 100 * whole + 99)
+            ctx.penalties[Rule.EVEN_LOAD].append(Penalty(rule.weight, whole))
+
+
+def build_holiday_rotation(ctx: BuildContext) -> None:
+    """Soft: weight x x[d, s] when s covers a holiday doctor d did last year."""
+    rule = ctx.instance.scenario.rules.holiday_rotation
+    if rule is None or rule.weight == 0:
+        return
+    inst = ctx.instance
+    for d_idx, doctor in enumerate(inst.doctors):
+        last_year = set(doctor.carry_over.holidays)
+        if not last_year:
+            continue
+        for s in ctx.eligible(d_idx):
+            if not last_year.isdisjoint(inst.holiday_keys[s]):
+                ctx.penalties[Rule.HOLIDAY_ROTATION].append(Penalty(rule.weight, ctx.x[d_idx, s]))
 
 
 def build_avoid(ctx: BuildContext) -> None:
@@ -183,38 +295,20 @@ def build_avoid(ctx: BuildContext) -> None:
         avoid = set(doctor.avoid)
         for s in ctx.eligible(d_idx):
             if not avoid.isdisjoint(touched_dates(inst.shifts[s])):
-                ctx.penalties["avoid"].append(
-                    Penalty(weight, ctx.x[d_idx, s], _all_chosen((d_idx, s)))
-                )
+                ctx.penalties[Rule.AVOID].append(Penalty(weight, ctx.x[d_idx, s]))
 
 
-def _all_chosen(*pairs: Pair) -> Callable[[Collection[Pair]], int]:
-    return lambda chosen: int(all(p in chosen for p in pairs))
-
-
-def _minutes_over(
-    d_idx: int, shifts: list[int], minutes: list[int], cap_min: int
-) -> Callable[[Collection[Pair]], int]:
-    def value(chosen: Collection[Pair]) -> int:
-        load = sum(m for s, m in zip(shifts, minutes, strict=True) if (d_idx, s) in chosen)
-        return max(0, load - cap_min)
-
-    return value
-
-
-def _hours_over(
-    d_idx: int, shifts: list[int], minutes: list[int], cap_min: int
-) -> Callable[[Collection[Pair]], int]:
-    over = _minutes_over(d_idx, shifts, minutes, cap_min)
-    return lambda chosen: -(-over(chosen) // 60)
-
-
-RULE_BUILDERS: dict[str, Callable[[BuildContext], None]] = {
-    "coverage": build_coverage,
-    "overlap": build_overlap,
-    "rest": build_rest,
-    "supervision": build_supervision,
-    "monthly_cap": build_monthly_cap,
-    "weekend_spacing": build_weekend_spacing,
-    "avoid": build_avoid,
+RULE_BUILDERS: dict[Rule, Callable[[BuildContext], None]] = {
+    Rule.COVERAGE: build_coverage,
+    Rule.OVERLAP: build_overlap,
+    Rule.REST: build_rest,
+    Rule.SUPERVISION: build_supervision,
+    Rule.CONSECUTIVE_NIGHTS: build_consecutive_nights,
+    Rule.MONTHLY_CAP: build_monthly_cap,
+    Rule.WEEKEND_SPACING: build_weekend_spacing,
+    Rule.DUTIES_PER_7_DAYS: build_duties_per_7_days,
+    Rule.MIN_GAP: build_min_gap,
+    Rule.EVEN_LOAD: build_even_load,
+    Rule.HOLIDAY_ROTATION: build_holiday_rotation,
+    Rule.AVOID: build_avoid,
 }

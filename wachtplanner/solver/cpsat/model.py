@@ -1,24 +1,25 @@
-"""The CP-SAT model: variables, rule builders, fairness terms, and a lexicographic solve.
+"""The CP-SAT model: variables, rule builders, fairness terms, and the lexicographic solve.
 
-Stages, each proven (or stopped by the time limit) before the next starts:
+Built from the pieces the way PyJobShop builds its CP model: ``variables`` (the x and shared
+expressions), ``constraints`` (one builder per rule), ``objective`` (fairness terms and each
+stage's expression); this module assembles them and runs the stages (``objective.STAGES``),
+each proven (or stopped at a 1 % gap or by its share of the time limit) before the next starts
+with the previous value as a constraint.
 
-1. ``max_excess``: minimise the largest excess of any (doctor, tag) beyond its rounding band.
-2. ``sum_excess``: keep stage 1's value, minimise the sum of the excesses.
-3. ``spread``: keep both, minimise per tag the largest |points - target|, summed over tags.
-4. ``soft``: keep all three, minimise the weighted soft penalties.
+A stage starts from a complete hint: the previous stage's solution, or for the first one the
+rotation's roster completed by CP-SAT itself (every auxiliary variable is a function of the
+``x``). Before a stage runs, the bounds of ``solver.bounds`` are added; a stage whose current
+value already meets its bound is proven without a search.
 
-A warm start (the greedy rotation) seeds the first stage; each stage hints the next with its
-roster. A stage whose objective is already 0 on the current roster is proven optimal without a
-search (every term is at least 0), which saves CP-SAT's presolve of a large model.
-
-The objective values reported are computed exactly from the chosen pairs (``exact_terms``), not
-read from auxiliary variables, which are bounded from one side only.
+Every value reported is CP-SAT's own: each stage's objective and bound as the solver returns
+them, and the final terms from :meth:`CpSatModel.evaluate`, which fixes the ``x`` of the roster
+and both minimises and maximises every term; they must agree (the term is a function of the
+roster), and ``solve`` then compares them with the independent checker.
 """
 
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
@@ -27,33 +28,54 @@ from ortools.sat.python import cp_model
 from wachtplanner.domain.roster import Roster
 from wachtplanner.exceptions import SolverError
 from wachtplanner.result import SolveStatus, StageResult
-from wachtplanner.solver.cpsat.constraints import RULE_BUILDERS, BuildContext, Pair
+from wachtplanner.solver.bounds import FairnessBounds, fairness_bounds
+from wachtplanner.solver.cpsat.constraints import RULE_BUILDERS
+from wachtplanner.solver.cpsat.objective import (
+    STAGES,
+    TERM_OF_STAGE,
+    Expr,
+    build_at_spread,
+    build_fairness,
+    penalty_by_rule,
+    stage_objectives,
+)
+from wachtplanner.solver.cpsat.variables import BuildContext, Pair, assignment_vars
 from wachtplanner.solver.instance import Instance
 from wachtplanner.solver.params import SolverParams
 
 ProgressFn = Callable[[str, int, int, float], None]
 """Called as (stage, objective, bound, elapsed seconds) whenever a better roster is found."""
 
-STAGES: tuple[str, ...] = ("max_excess", "sum_excess", "spread", "soft")
-TERM_OF_STAGE = {
-    "changes": "changed_assignments",
-    "max_excess": "max_excess_centi",
-    "sum_excess": "sum_excess_centi",
-    "spread": "spread_centi",
-    "soft": "soft_penalty",
-}
+__all__ = ["STAGES", "TERM_OF_STAGE", "CpSatModel", "ProgressFn", "Solved"]
+
 _LIGHT_PRESOLVE_FROM = 20_000
 """Models with more (doctor, shift) variables than this get a light presolve."""
-_STAGE_SHARE = {"changes": 0.3, "max_excess": 0.3, "sum_excess": 0.4, "spread": 0.45, "soft": 1.0}
+_STAGE_SHARE = {
+    "changes": 0.3,
+    "max_excess": 0.2,
+    "sum_excess": 0.2,
+    "spread": 0.3,
+    "at_spread": 0.2,
+    "deviation": 0.35,
+    "total": 0.35,
+    "soft": 1.0,
+}
+"""Each stage's share of the time left when it starts; the last one takes what remains."""
+_RELATIVE_GAP = 0.01
+"""A stage stops once its gap is at most 1 %."""
+_MIN_STAGE_S = 0.3
+_EVALUATION_RESERVE_S = 1.0
+"""Kept back from the stages for the final evaluation, so the time limit holds."""
 
 
 @dataclass(frozen=True)
 class Solved:
-    """The outcome of the staged solve."""
+    """The outcome of the staged solve, with CP-SAT's own value of every term."""
 
     status: SolveStatus
     roster: Roster
     terms: dict[str, int]
+    penalties: dict[str, int]
     stages: tuple[StageResult, ...]
     time_to_first_s: float | None
 
@@ -87,141 +109,138 @@ class CpSatModel:
         self.instance = instance
         self.keep = frozenset(keep)
         self.model = cp_model.CpModel()
-        self.x = {
-            (d, s): self.model.new_bool_var(f"x[{d},{s}]")
-            for d, shifts in enumerate(instance.shifts_of_doctor)
-            for s in shifts
-        }
+        self.x = assignment_vars(self.model, instance)
         self.ctx = BuildContext(self.model, instance, self.x)
-        self._excess_vars: list[tuple[cp_model.IntVar, int]] = []
-        self._spread_vars: dict[str, cp_model.IntVar] = {}
         for name, build in RULE_BUILDERS.items():
             if name in rules:
                 build(self.ctx)
         for pair in instance.fixed:
             if pair in self.x:
                 self.model.add(self.x[pair] == 1)
-        max_excess, sum_excess, spread = self._fairness()
-        soft = sum(p.weight * p.term for terms in self.ctx.penalties.values() for p in terms)
-        # A kept pair without a variable (its doctor can no longer do it) is a forced change.
-        self.objectives: dict[str, cp_model.LinearExprT] = {
-            "changes": cp_model.LinearExpr.sum(
-                [1 - self.x[p] if p in self.x else 1 for p in sorted(self.keep)]
-            ),
-            "max_excess": max_excess,
-            "sum_excess": sum_excess,
-            "spread": spread,
-            "soft": soft,
-        }
+        self.fairness = build_fairness(self.ctx)
+        self.objectives: dict[str, Expr] = stage_objectives(self.ctx, self.fairness, self.keep)
+        self.penalties = penalty_by_rule(self.ctx)
+        self._bounds: FairnessBounds | None = None
+        self._hint_values: list[int] | None = None
 
-    def _fairness(self) -> tuple[cp_model.IntVar, cp_model.LinearExprT, cp_model.LinearExprT]:
-        inst = self.instance
-        excesses: list[cp_model.IntVar | int] = []
-        constant_max = 0
-        bound = 0
-        dev_top = 1
-        largest_dev: dict[str, list[cp_model.LinearExprT]] = defaultdict(list)
-        for row_idx, row in enumerate(inst.targets):
-            terms = [
-                (inst.tag_points[s][row.tag], self.x[row.doctor_idx, s])
-                for s in inst.shifts_of_doctor[row.doctor_idx]
-                if row.tag in inst.tag_points[s]
-            ]
-            reach = sum(points for points, _ in terms)
-            if reach == 0:
-                constant = max(0, row.target_centi - row.band_centi)
-                excesses.append(constant)
-                constant_max = max(constant_max, constant)
-                largest_dev[row.tag].append(row.target_centi)
-                dev_top = max(dev_top, row.target_centi)
-                continue
-            earned = sum(points * var for points, var in terms)
-            top = max(row.target_centi, reach - row.target_centi)
-            # Bounded from below only: exact max-equalities over thousands of rows made a first
-            # roster of the 250-GP year unreachable in minutes. Minimisation pulls these down;
-            # the reported terms are recomputed exactly from the assignment (exact_terms).
-            excess = self.model.new_int_var(0, top, "")
-            self.model.add(excess >= earned - row.target_centi - row.band_centi)
-            self.model.add(excess >= row.target_centi - earned - row.band_centi)
-            excesses.append(excess)
-            self._excess_vars.append((excess, row_idx))
-            largest_dev[row.tag] += [earned - row.target_centi, row.target_centi - earned]
-            bound = max(bound, top)
-            dev_top = max(dev_top, top)
-        largest = self.model.new_int_var(constant_max, max(bound, constant_max), "max_excess")
-        self._largest = largest
-        for item in excesses:
-            self.model.add(largest >= item)
-        for tag, items in sorted(largest_dev.items()):
-            tag_max = self.model.new_int_var(0, dev_top, f"spread[{tag}]")
-            for deviation in items:
-                self.model.add(tag_max >= deviation)
-            self._spread_vars[tag] = tag_max
-        return (
-            largest,
-            cp_model.LinearExpr.sum(excesses),
-            cp_model.LinearExpr.sum(list(self._spread_vars.values())),
-        )
+    @property
+    def bounds(self) -> FairnessBounds:
+        """Return the fairness lower bounds (computed once)."""
+        if self._bounds is None:
+            self._bounds = fairness_bounds(self.instance)
+        return self._bounds
 
-    def _fairness_values(self, picked: Collection[Pair]) -> tuple[list[int], dict[str, int]]:
-        """Return each row's excess and each tag's largest |deviation| for an assignment."""
-        inst = self.instance
-        earned: dict[tuple[int, str], int] = defaultdict(int)
-        for d_idx, s_idx in picked:
-            for tag, points in inst.tag_points[s_idx].items():
-                earned[d_idx, tag] += points
-        excesses: list[int] = []
-        largest_dev: dict[str, int] = defaultdict(int)
-        for row in inst.targets:
-            deviation = abs(earned[row.doctor_idx, row.tag] - row.target_centi)
-            excesses.append(max(0, deviation - row.band_centi))
-            largest_dev[row.tag] = max(largest_dev[row.tag], deviation)
-        return excesses, largest_dev
+    # Evaluation: CP-SAT's own values of every term for a fixed roster.
 
-    def exact_terms(self, chosen: Collection[Pair]) -> dict[str, int]:
-        """Return every objective term of an assignment, from the instance's data alone."""
-        picked = chosen if isinstance(chosen, set | frozenset) else set(chosen)
-        excesses, largest_dev = self._fairness_values(picked)
-        soft = sum(
-            p.weight * p.value(picked) for terms in self.ctx.penalties.values() for p in terms
-        )
-        terms = {
-            "max_excess_centi": max(excesses, default=0),
-            "sum_excess_centi": sum(excesses),
-            "spread_centi": sum(largest_dev.values()),
-            "soft_penalty": soft,
-        }
-        if self.keep:
-            terms["changed_assignments"] = len(self.keep - set(picked))
-        return terms
-
-    def hint(self, chosen: Collection[Pair]) -> None:
-        """Hint a complete assignment, auxiliary variables included, so CP-SAT can adopt it."""
-        self.model.clear_hints()  # type: ignore[no-untyped-call]
+    def _fixed_copy(self, chosen: Collection[Pair]) -> cp_model.CpModel:
         picked = set(chosen)
+        copy = self.model.clone()
+        copy.clear_hints()  # type: ignore[no-untyped-call]
+        copy.clear_objective()  # type: ignore[no-untyped-call]
+        variables = copy.proto.variables
+        for key, var in self.x.items():
+            value = int(key in picked)
+            domain = variables[var.index].domain
+            domain.clear()
+            domain.extend([value, value])
+        return copy
+
+    def _solve_fixed(
+        self, copy: cp_model.CpModel, params: SolverParams, limit_s: float
+    ) -> cp_model.CpSolver | None:
+        solver = cp_model.CpSolver()
+        solver.parameters.max_time_in_seconds = max(0.1, limit_s)
+        solver.parameters.num_workers = 1
+        solver.parameters.random_seed = params.random_seed
+        code = solver.solve(copy)
+        if code == cp_model.MODEL_INVALID:
+            raise SolverError(f"CP-SAT rejected the model: {copy.validate()}")
+        return solver if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
+
+    def _expressions(self) -> dict[str, Expr]:
+        expressions = {TERM_OF_STAGE[k]: v for k, v in self.objectives.items() if k != "changes"}
+        if self.fairness.at_spread is not None:
+            expressions["at_spread"] = self.fairness.at_spread
+        if self.keep:
+            expressions["changed_assignments"] = self.objectives["changes"]
+        return expressions
+
+    def evaluate(
+        self, chosen: Collection[Pair], params: SolverParams, limit_s: float = 30.0
+    ) -> tuple[dict[str, int], dict[str, int]] | None:
+        """Return CP-SAT's value of every term and soft rule's penalty for a roster.
+
+        The roster's ``x`` are fixed and the sum of all terms is minimised, then maximised: the
+        two solutions must give every term the same value, which proves each is a function of
+        the roster (an encoding bounded from one side only would differ). Returns None when
+        the roster breaks a constraint of the model.
+
+        Raises
+        ------
+        SolverError
+            When a term is not determined by the roster.
+        """
+        expressions = self._expressions()
+        copy = self._fixed_copy(chosen)
+        everything = cp_model.LinearExpr.sum([*expressions.values(), *self.penalties.values()])
+        values: list[tuple[dict[str, int], dict[str, int]]] = []
+        for sense in (1, -1):
+            copy.minimize(sense * everything)
+            solver = self._solve_fixed(copy, params, limit_s / 2)
+            if solver is None:
+                return None
+            if sense == 1:
+                self._hint_values = list(solver.response_proto.solution)
+            values.append(
+                (
+                    {name: int(solver.value(expr)) for name, expr in expressions.items()},
+                    {name: int(solver.value(expr)) for name, expr in self.penalties.items()},
+                )
+            )
+        if values[0] != values[1]:
+            raise SolverError(
+                "a term of the model is not determined by the roster (an auxiliary variable "
+                f"is not tied to the assignment both ways): lowest {values[0]}, highest "
+                f"{values[1]}"
+            )
+        return values[0]
+
+    def hint(self, chosen: Collection[Pair], params: SolverParams) -> bool:
+        """Hint a complete assignment, every auxiliary variable included; False if invalid."""
+        if self.evaluate(chosen, params) is None or self._hint_values is None:
+            return False
+        self._hint_all(self._hint_values)
+        return True
+
+    def hint_pairs(self, chosen: Collection[Pair]) -> None:
+        """Hint only the assignment (a partial roster, such as a published one to keep)."""
+        picked = set(chosen)
+        self.model.clear_hints()  # type: ignore[no-untyped-call]
         for key, var in self.x.items():
             self.model.add_hint(var, key in picked)
-        excesses, largest_dev = self._fairness_values(picked)
-        for var, row_idx in self._excess_vars:
-            self.model.add_hint(var, excesses[row_idx])
-        self.model.add_hint(self._largest, max(excesses, default=0))
-        for tag, var in self._spread_vars.items():
-            self.model.add_hint(var, largest_dev[tag])
-        for var, value in self.ctx.aux:
-            self.model.add_hint(var, value(picked))
+
+    def _hint_all(self, values: Sequence[int]) -> None:
+        hint = self.model.proto.solution_hint
+        hint.vars.clear()
+        hint.values.clear()
+        hint.vars.extend(range(len(values)))
+        hint.values.extend(values)
+
+    # The lexicographic solve.
 
     def _chosen(self, solver: cp_model.CpSolver) -> list[Pair]:
         return [key for key, var in self.x.items() if solver.boolean_value(var)]
 
     def _run(
-        self, name: str, budget_s: float, params: SolverParams, callback: _Progress
+        self, expression: Expr, budget_s: float, params: SolverParams, callback: _Progress
     ) -> tuple[cp_model.CpSolverStatus, cp_model.CpSolver]:
-        self.model.minimize(self.objectives[name])
+        self.model.minimize(expression)
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = budget_s
         solver.parameters.num_workers = params.num_workers
         solver.parameters.random_seed = params.random_seed
         solver.parameters.log_search_progress = params.log_search
+        solver.parameters.relative_gap_limit = _RELATIVE_GAP
         if params.deterministic_time is not None:
             solver.parameters.max_deterministic_time = params.deterministic_time / len(STAGES)
         if len(self.x) > _LIGHT_PRESOLVE_FROM:
@@ -234,6 +253,27 @@ class CpSatModel:
             raise SolverError(f"CP-SAT rejected the model: {self.model.validate()}")
         return code, solver
 
+    def _largest_by_tag(self, chosen: Collection[Pair]) -> dict[str, int]:
+        inst = self.instance
+        earned: dict[tuple[int, str], int] = {}
+        for d_idx, s_idx in chosen:
+            for tag, points in inst.tag_points[s_idx].items():
+                earned[d_idx, tag] = earned.get((d_idx, tag), 0) + points
+        largest: dict[str, int] = dict.fromkeys(self.fairness.rows_of_tag, 0)
+        for row in inst.targets:
+            deviation = abs(earned.get((row.doctor_idx, row.tag), 0) - row.target_centi)
+            largest[row.tag] = max(largest[row.tag], deviation)
+        return largest
+
+    def _stage_expression(self, name: str, best: Collection[Pair] | None) -> tuple[Expr, int]:
+        """Return a stage's expression and its lower bound (building ``at_spread`` lazily)."""
+        if name == "at_spread":
+            assert best is not None
+            largest = self._largest_by_tag(best)
+            expression = build_at_spread(self.ctx, self.fairness, largest)
+            return expression, self.bounds.at_spread(self.instance, largest)
+        return self.objectives[name], self.bounds.of_stage(name)
+
     def solve(
         self,
         params: SolverParams,
@@ -244,70 +284,111 @@ class CpSatModel:
         clock: float | None = None,
         start_found_at: float | None = None,
     ) -> Solved:
-        """Run the lexicographic stages within ``params.time_limit_s`` in total.
+        """Run the lexicographic stages within ``params.time_limit_s`` from ``clock``.
 
         Parameters
         ----------
         start
             A roster known to keep every hard rule (checked by the caller), to improve on.
         clock
-            ``time.perf_counter()`` value that elapsed times are measured from.
+            ``time.perf_counter()`` value that elapsed times and the time limit count from.
         start_found_at
             When ``start`` was known, in seconds since ``clock``.
         """
         clock = time.perf_counter() if clock is None else clock
-        started = time.perf_counter()
+        deadline = clock + params.time_limit_s - _EVALUATION_RESERVE_S
         best: list[Pair] | None = list(start) if start is not None else None
-        first_at = None
+        first_at = start_found_at if best is not None else None
+        current: dict[str, int] = {}
         if best is not None:
-            first_at = start_found_at if start_found_at is not None else time.perf_counter() - clock
+            known = self.evaluate(best, params)
+            if known is None:
+                best, first_at = None, None
+            else:
+                current = known[0]
+                assert self._hint_values is not None
+                self._hint_all(self._hint_values)
         results: list[StageResult] = []
         for name in stages:
-            term = TERM_OF_STAGE[name]
-            if best is not None and self.exact_terms(best)[term] == 0:
-                results.append(StageResult(name, SolveStatus.OPTIMAL, 0, 0, 0.0))
-                self.model.add(self.objectives[name] <= 0)
-                continue
-            remaining = params.time_limit_s - (time.perf_counter() - started)
-            budget = max(0.5, remaining * _STAGE_SHARE[name])
-            callback = _Progress(name, clock, progress)
             stage_started = time.perf_counter()
-            code, solver = self._run(name, budget, params, callback)
+            expression, lower = self._stage_expression(name, best)
+            term = TERM_OF_STAGE[name]
+            if name == "at_spread" and best is not None:
+                current[term] = self._value_with(best, params, term)
+            if best is not None and current.get(term) == lower:
+                # Already at its bound: proven without a search (and CP-SAT's presolve saved).
+                results.append(StageResult(name, SolveStatus.OPTIMAL, lower, lower, 0.0))
+                self.model.add(expression <= lower)
+                continue
+            remaining = deadline - time.perf_counter()
+            if remaining < _MIN_STAGE_S and best is not None:
+                value = current.get(term, lower)
+                results.append(StageResult(name, SolveStatus.FEASIBLE, value, lower, 0.0))
+                self.model.add(expression <= value)
+                continue
+            if lower > 0:
+                self.model.add(expression >= lower)
+            budget = max(_MIN_STAGE_S, remaining * _STAGE_SHARE[name])
+            if name == stages[-1]:
+                budget = max(_MIN_STAGE_S, remaining)
+            callback = _Progress(name, clock, progress)
+            code, solver = self._run(expression, budget, params, callback)
             if first_at is None:
                 first_at = callback.first_at
             found = code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
-            if found:
-                best = self._chosen(solver)
-            if best is None:
+            if not found and best is None:
                 status = (
                     SolveStatus.INFEASIBLE
                     if code == cp_model.INFEASIBLE
                     else SolveStatus.NO_SOLUTION
                 )
-                return Solved(status, Roster(), {}, (), first_at)
-            value = self.exact_terms(best)[term]
-            bound = min(value, round(solver.best_objective_bound)) if found else 0
+                return Solved(status, Roster(), {}, {}, (), first_at)
+            if found:
+                best = self._chosen(solver)
+                value = round(solver.objective_value)
+                bound = round(solver.best_objective_bound)
+                if bound > value:
+                    raise SolverError(f"stage {name}: CP-SAT's bound {bound} exceeds {value}")
+                self._hint_all(list(solver.response_proto.solution))
+                current = self._current(solver)
+            else:
+                value, bound = current.get(term, lower), lower
+            bound = max(bound, lower)
+            current[term] = value
+            # CP-SAT says OPTIMAL once the gap is within relative_gap_limit; proven means equal.
             results.append(
                 StageResult(
                     name,
-                    SolveStatus.OPTIMAL if code == cp_model.OPTIMAL else SolveStatus.FEASIBLE,
+                    SolveStatus.OPTIMAL if value == bound else SolveStatus.FEASIBLE,
                     value,
-                    max(0, bound),
+                    bound,
                     time.perf_counter() - stage_started,
                 )
             )
-            if not found:
-                break  # the time went into presolve; later stages would fare no better
-            self.hint(best)
-            self.model.add(self.objectives[name] <= value)
+            self.model.add(expression <= value)
         assert best is not None  # returned above otherwise
+        evaluated = self.evaluate(best, params)
+        if evaluated is None:
+            raise SolverError("the final roster breaks a constraint of its own model")
+        terms, penalties = evaluated
         proven = len(results) == len(stages) and all(
             r.status is SolveStatus.OPTIMAL for r in results
         )
         return Solved(
             SolveStatus.OPTIMAL if proven else SolveStatus.FEASIBLE,
             self.instance.roster_of(best),
-            self.exact_terms(best),
+            terms,
+            penalties,
             tuple(results),
             first_at,
         )
+
+    def _current(self, solver: cp_model.CpSolver) -> dict[str, int]:
+        """Return every term's value in a stage's solution, as CP-SAT computed it."""
+        return {name: int(solver.value(expr)) for name, expr in self._expressions().items()}
+
+    def _value_with(self, chosen: Collection[Pair], params: SolverParams, term: str) -> int:
+        evaluated = self.evaluate(chosen, params)
+        if evaluated is None:
+            raise SolverError("a roster the model accepted breaks one of its constraints")
+        return evaluated[0][term]

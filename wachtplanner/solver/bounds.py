@@ -1,0 +1,194 @@
+"""Lower bounds on the fairness stages, computed before CP-SAT searches (no OR-Tools here).
+
+CP-SAT's linear relaxation spreads blocks fractionally, so on a year roster its bound on the
+fairness stages stays far below what any roster reaches: a 61-hour weekend cannot be split. The
+bounds here use what the relaxation forgets:
+
+* **Reachable totals.** A doctor's points on a tag are a sum of a subset of their eligible
+  shifts' points, so they can only land on a *reachable total*; the nearest one to the target
+  is the row's floor (a doctor with a 47-point weekend target and only 79-point weekends can
+  end 32 or 47 points off, never closer).
+* **Seat counts.** Within a group of doctors sharing a tag's shifts (an area's weeknights, the
+  post's weekends), the doctors' points add up to exactly the points of those shifts. If every
+  doctor must stay within M of target, the group's smallest and largest reachable totals within
+  M must straddle that sum; 160 doctors with a weekend target of 47 points and 156 weekend seats
+  force at least four of them to end 47 points below.
+
+The smallest M for which every group passes is a lower bound on a tag's largest deviation
+(binary search; feasibility grows with M). Bounds are valid for every roster that keeps the
+hard rules, so a stage whose value meets its bound is proven optimal.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
+from dataclasses import dataclass
+
+from wachtplanner.solver.instance import Instance
+
+
+@dataclass(frozen=True)
+class FairnessBounds:
+    """Lower bounds per stage (centi-points, or a count for ``at_spread``)."""
+
+    max_excess: int
+    sum_excess: int
+    spread: int
+    spread_by_tag: dict[str, int]
+    deviation: int
+    total: int
+    floors: tuple[int, ...]
+    """Per fairness row, the distance from its target to the nearest reachable total."""
+
+    def of_stage(self, stage: str) -> int:
+        """Return the bound of a stage (0 where none is known)."""
+        return {
+            "max_excess": self.max_excess,
+            "sum_excess": self.sum_excess,
+            "spread": self.spread,
+            "deviation": self.deviation,
+            "total": self.total,
+        }.get(stage, 0)
+
+    def at_spread(self, instance: Instance, largest: dict[str, int]) -> int:
+        """Return a bound on the rows at their tag's largest deviation, given those values."""
+        forced: dict[str, int] = defaultdict(int)
+        for row, floor in zip(instance.targets, self.floors, strict=True):
+            if floor >= largest.get(row.tag, 0):
+                forced[row.tag] += 1
+        return sum(max(1, forced[tag]) for tag in largest)
+
+
+def reachable_totals(points: list[int], cap: int) -> list[int]:
+    """Return every sum of a subset of ``points`` up to ``cap``, sorted (bitset DP)."""
+    mask = (1 << (cap + 1)) - 1
+    bits = 1
+    for value in points:
+        if value <= cap:
+            bits |= (bits << value) & mask
+    text = bin(bits)[2:][::-1]
+    return [n for n, bit in enumerate(text) if bit == "1"]
+
+
+def _nearest(totals: list[int], target: int) -> int:
+    at = bisect_left(totals, target)
+    candidates = [abs(totals[i] - target) for i in (at - 1, at) if 0 <= i < len(totals)]
+    return min(candidates)
+
+
+@dataclass
+class _Row:
+    target: int
+    totals: list[int]
+
+
+def _groups(instance: Instance, tag: str) -> list[tuple[list[int], int]]:
+    """Return (row indices, points to share) per group of doctors sharing the tag's shifts."""
+    parent: dict[int, int] = {}
+
+    def find(item: int) -> int:
+        while parent.setdefault(item, item) != item:
+            parent[item] = parent[parent[item]]
+            item = parent[item]
+        return item
+
+    points_of_doctor: dict[int, int] = defaultdict(int)
+    shared: list[tuple[int, int]] = []
+    for s_idx, tags in enumerate(instance.tag_points):
+        if tag not in tags:
+            continue
+        doctors = instance.doctors_of_shift[s_idx]
+        shared.append((s_idx, doctors[0] if doctors else -1))
+        for d_idx in doctors:
+            parent.setdefault(d_idx, d_idx)
+            if d_idx != doctors[0]:
+                parent[find(d_idx)] = find(doctors[0])
+    for s_idx, anchor in shared:
+        if anchor >= 0:
+            points_of_doctor[find(anchor)] += (
+                instance.tag_points[s_idx][tag] * instance.shifts[s_idx].need
+            )
+    members: dict[int, list[int]] = defaultdict(list)
+    loose: list[int] = []
+    for row_idx, row in enumerate(instance.targets):
+        if row.tag != tag:
+            continue
+        if row.doctor_idx in parent:
+            members[find(row.doctor_idx)].append(row_idx)
+        else:
+            loose.append(row_idx)
+    groups = [(rows, points_of_doctor[root]) for root, rows in members.items()]
+    groups += [([r], 0) for r in loose]
+    return groups
+
+
+def _group_feasible(rows: list[_Row], total: int, within: int) -> bool:
+    low = high = 0
+    for row in rows:
+        first = bisect_left(row.totals, row.target - within)
+        last = bisect_right(row.totals, row.target + within) - 1
+        if first > last:
+            return False
+        low += row.totals[first]
+        high += row.totals[last]
+    return low <= total <= high
+
+
+def fairness_bounds(instance: Instance) -> FairnessBounds:
+    """Return lower bounds on every fairness stage from reachable totals and seat counts."""
+    floors: list[int] = [0] * len(instance.targets)
+    spread_by_tag: dict[str, int] = {}
+    band_of_tag: dict[str, int] = {}
+    deviation = 0
+    tags = sorted({row.tag for row in instance.targets})
+    for tag in tags:
+        largest_needed = 0
+        for rows_idx, total in _groups(instance, tag):
+            rows: list[_Row] = []
+            for r in rows_idx:
+                target_row = instance.targets[r]
+                band_of_tag[tag] = target_row.band_centi
+                points = [
+                    instance.tag_points[s][tag]
+                    for s in instance.shifts_of_doctor[target_row.doctor_idx]
+                    if tag in instance.tag_points[s]
+                ]
+                cap = min(sum(points), 2 * target_row.target_centi + max(points, default=0))
+                totals = reachable_totals(points, cap)
+                floors[r] = _nearest(totals, target_row.target_centi)
+                rows.append(_Row(target_row.target_centi, totals))
+            low = max(floors[r] for r in rows_idx)
+            high = max(max(row.target, row.totals[-1] - row.target) for row in rows)
+            if not _group_feasible(rows, total, high):
+                # Only when the shifts of the group exceed every target twice over; no bound.
+                largest_needed = max(largest_needed, low)
+                continue
+            while low < high:
+                middle = (low + high) // 2
+                if _group_feasible(rows, total, middle):
+                    high = middle
+                else:
+                    low = middle + 1
+            largest_needed = max(largest_needed, low)
+            shared_gap = abs(total - sum(row.target for row in rows))
+            deviation += max(sum(floors[r] for r in rows_idx), shared_gap)
+        spread_by_tag[tag] = largest_needed
+    all_points = sum(
+        points * shift.need
+        for shift, tags_of in zip(instance.shifts, instance.tag_points, strict=True)
+        for points in tags_of.values()
+    )
+    all_targets = sum(row.target_centi for row in instance.targets)
+    return FairnessBounds(
+        max_excess=max((max(0, spread_by_tag[t] - band_of_tag.get(t, 0)) for t in tags), default=0),
+        sum_excess=sum(
+            max(0, floor - row.band_centi)
+            for row, floor in zip(instance.targets, floors, strict=True)
+        ),
+        spread=sum(spread_by_tag.values()),
+        spread_by_tag=spread_by_tag,
+        deviation=deviation,
+        total=abs(all_points - all_targets),
+        floors=tuple(floors),
+    )

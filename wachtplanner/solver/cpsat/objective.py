@@ -1,0 +1,169 @@
+"""The fairness terms and the expression each lexicographic stage minimises.
+
+Per fairness row r = (doctor, tag): ``dev_r = earned_r - target_r``, ``abs_r = |dev_r|`` and
+``excess_r = max(0, abs_r - band_r)``, each an exact equality (``add_abs_equality``,
+``add_max_equality``), so their values are functions of the ``x``. The stages:
+
+``max_excess``  the largest ``excess_r``;
+``sum_excess``  the sum of ``excess_r``;
+``spread``      per tag the largest ``abs_r``, summed over tags;
+``at_spread``   how many rows sit at their tag's largest ``abs_r`` (built when the stage starts:
+                the tag's largest value is then fixed to what the spread stage reached);
+``deviation``   the sum of ``abs_r``;
+``total``       the sum over doctors of ``|sum over tags of dev_r|``;
+``soft``        the weighted soft penalties;
+``changes``     (re-plan only, first) how many published pairs are not kept.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from wachtplanner.solver.cpsat.variables import BuildContext, Pair
+
+STAGES: tuple[str, ...] = (
+    "max_excess",
+    "sum_excess",
+    "spread",
+    "at_spread",
+    "deviation",
+    "total",
+    "soft",
+)
+TERM_OF_STAGE = {
+    "changes": "changed_assignments",
+    "max_excess": "max_excess_centi",
+    "sum_excess": "sum_excess_centi",
+    "spread": "spread_centi",
+    "at_spread": "at_spread",
+    "deviation": "deviation_centi",
+    "total": "total_deviation_centi",
+    "soft": "soft_penalty",
+}
+
+Expr = cp_model.LinearExprT
+
+
+@dataclass
+class FairnessTerms:
+    """The fairness variables of every (doctor, tag) row, and of every doctor's total."""
+
+    abs_dev: list[Expr] = field(default_factory=list)
+    excess: list[Expr] = field(default_factory=list)
+    rows_of_tag: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    tag_max: dict[str, cp_model.IntVar] = field(default_factory=dict)
+    max_excess: cp_model.IntVar | None = None
+    total_abs: list[Expr] = field(default_factory=list)
+    at_spread: Expr | None = None
+
+
+def build_fairness(ctx: BuildContext) -> FairnessTerms:
+    """Add the exact fairness variables of every row, each tag's largest deviation and totals."""
+    model, inst = ctx.model, ctx.instance
+    terms = FairnessTerms()
+    total_dev: dict[int, list[Expr]] = defaultdict(list)
+    total_top: dict[int, int] = defaultdict(int)
+    largest_top = 0
+    for row_idx, row in enumerate(inst.targets):
+        pairs = [
+            (inst.tag_points[s][row.tag], ctx.x[row.doctor_idx, s])
+            for s in inst.shifts_of_doctor[row.doctor_idx]
+            if row.tag in inst.tag_points[s]
+        ]
+        reach = sum(points for points, _ in pairs)
+        terms.rows_of_tag[row.tag].append(row_idx)
+        total_top[row.doctor_idx] += max(row.target_centi, reach - row.target_centi)
+        if reach == 0:
+            terms.abs_dev.append(row.target_centi)
+            terms.excess.append(max(0, row.target_centi - row.band_centi))
+            total_dev[row.doctor_idx].append(-row.target_centi)
+            largest_top = max(largest_top, row.target_centi)
+            continue
+        top = max(row.target_centi, reach - row.target_centi)
+        largest_top = max(largest_top, top)
+        # The deviation as a variable of its own: CP-SAT's presolve handles |var| far better
+        # than the absolute value of a long sum.
+        deviation = model.new_int_var(
+            -row.target_centi, reach - row.target_centi, f"dev[{row_idx}]"
+        )
+        model.add(
+            deviation
+            == cp_model.LinearExpr.weighted_sum([v for _, v in pairs], [p for p, _ in pairs])
+            - row.target_centi
+        )
+        distance = model.new_int_var(0, top, f"abs[{row_idx}]")
+        model.add_abs_equality(distance, deviation)
+        excess = model.new_int_var(0, max(0, top - row.band_centi), f"excess[{row_idx}]")
+        model.add_max_equality(excess, [0, distance - row.band_centi])
+        terms.abs_dev.append(distance)
+        terms.excess.append(excess)
+        total_dev[row.doctor_idx].append(deviation)
+    terms.max_excess = model.new_int_var(0, largest_top, "max_excess")
+    model.add_max_equality(terms.max_excess, [0, *terms.excess])
+    for tag, rows in sorted(terms.rows_of_tag.items()):
+        tag_max = model.new_int_var(0, largest_top, f"spread[{tag}]")
+        model.add_max_equality(tag_max, [terms.abs_dev[r] for r in rows])
+        terms.tag_max[tag] = tag_max
+    for d_idx, parts in sorted(total_dev.items()):
+        distance = model.new_int_var(0, total_top[d_idx], f"total[{d_idx}]")
+        model.add_abs_equality(distance, sum(parts))
+        terms.total_abs.append(distance)
+    return terms
+
+
+def build_at_spread(ctx: BuildContext, terms: FairnessTerms, largest: dict[str, int]) -> Expr:
+    """Count rows at their tag's largest deviation, that largest value fixed to ``largest``.
+
+    Per tag t: spread[t] == largest[t]; per row r of t a Boolean b_r <=> abs_r >= largest[t]
+    (exact both ways); the count is the sum of the b_r.
+    """
+    model = ctx.model
+    at_largest: list[Expr] = []
+    for tag, rows in sorted(terms.rows_of_tag.items()):
+        value = largest[tag]
+        model.add(terms.tag_max[tag] == value)
+        for r in rows:
+            distance = terms.abs_dev[r]
+            if isinstance(distance, int):
+                at_largest.append(int(distance >= value))
+                continue
+            sits = model.new_bool_var("")
+            model.add(distance >= value).only_enforce_if(sits)
+            model.add(distance <= value - 1).only_enforce_if(sits.Not())
+            at_largest.append(sits)
+    terms.at_spread = cp_model.LinearExpr.sum(at_largest)
+    return terms.at_spread
+
+
+def stage_objectives(
+    ctx: BuildContext, terms: FairnessTerms, keep: Collection[Pair]
+) -> dict[str, Expr]:
+    """Return the expression of every stage but ``at_spread`` (built when it starts)."""
+    soft = cp_model.LinearExpr.sum(
+        [p.weight * p.term for penalties in ctx.penalties.values() for p in penalties]
+    )
+    assert terms.max_excess is not None
+    # A kept pair without a variable (its doctor can no longer do it) is a forced change.
+    changes = cp_model.LinearExpr.sum([1 - ctx.x[p] if p in ctx.x else 1 for p in sorted(keep)])
+    return {
+        "changes": changes,
+        "max_excess": terms.max_excess,
+        "sum_excess": cp_model.LinearExpr.sum(terms.excess),
+        "spread": cp_model.LinearExpr.sum(list(terms.tag_max.values())),
+        "deviation": cp_model.LinearExpr.sum(terms.abs_dev),
+        "total": cp_model.LinearExpr.sum(terms.total_abs),
+        "soft": soft,
+    }
+
+
+def penalty_by_rule(ctx: BuildContext) -> dict[str, Expr]:
+    """Return each soft rule's weighted penalty expression, for comparison with the checker."""
+    return {
+        str(rule): cp_model.LinearExpr.sum([p.weight * p.term for p in penalties])
+        for rule, penalties in ctx.penalties.items()
+        if penalties
+    }

@@ -1,0 +1,72 @@
+"""The model's decision variables and the shared expressions rules build on.
+
+``x[d, s]`` is 1 when doctor ``d`` takes a seat of shift ``s``; it exists only for eligible pairs
+(``solver.instance.PAIR_FILTERS``). Everything else in the model is a function of these: every
+auxiliary variable is tied to them exactly (both directions), so once the ``x`` are fixed every
+objective term has one value, the one the checker computes. ``CpSatModel.evaluate`` proves it on
+each returned roster by minimising and maximising the terms with the ``x`` fixed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from ortools.sat.python import cp_model
+
+from wachtplanner.solver.instance import Instance
+
+Pair = tuple[int, int]
+"""(doctor_idx, shift_idx)"""
+
+
+def assignment_vars(model: cp_model.CpModel, instance: Instance) -> dict[Pair, cp_model.IntVar]:
+    """Return one Boolean per eligible (doctor, shift) pair."""
+    return {
+        (d, s): model.new_bool_var(f"x[{d},{s}]")
+        for d, shifts in enumerate(instance.shifts_of_doctor)
+        for s in shifts
+    }
+
+
+@dataclass
+class Penalty:
+    """A soft rule's weighted term: ``weight`` x ``term``, ``term`` exact in the ``x``."""
+
+    weight: int
+    term: cp_model.LinearExprT
+
+
+@dataclass
+class BuildContext:
+    """The model under construction and what rule builders share."""
+
+    model: cp_model.CpModel
+    instance: Instance
+    x: dict[Pair, cp_model.IntVar]
+    penalties: dict[str, list[Penalty]] = field(default_factory=lambda: defaultdict(list))
+
+    def eligible(self, d_idx: int) -> tuple[int, ...]:
+        """Return the shifts a doctor has a variable for."""
+        return self.instance.shifts_of_doctor[d_idx]
+
+    @cached_property
+    def starts_by_day(self) -> list[dict[int, list[int]]]:
+        """Per doctor, their eligible shifts grouped by local start day."""
+        grouped: list[dict[int, list[int]]] = []
+        for d_idx in range(len(self.instance.doctors)):
+            days: dict[int, list[int]] = defaultdict(list)
+            for s in self.eligible(d_idx):
+                days[self.instance.start_day[s]].append(s)
+            grouped.append(days)
+        return grouped
+
+    def starts_in(self, d_idx: int, first_day: int, num_days: int) -> list[int]:
+        """Return a doctor's eligible shifts starting in ``num_days`` days from ``first_day``."""
+        days = self.starts_by_day[d_idx]
+        return [s for day in range(first_day, first_day + num_days) for s in days.get(day, ())]
+
+    def windows(self, num_days: int) -> range:
+        """Return the first days of every window of ``num_days`` days inside the horizon."""
+        return range(max(1, self.instance.num_days - num_days + 1))
