@@ -37,6 +37,7 @@ class FairnessBounds:
     spread: int
     spread_by_tag: dict[str, int]
     deviation: int
+    deviation_by_tag: dict[str, int]
     total: int
     floors: tuple[int, ...]
     """Per fairness row, the distance from its target to the nearest reachable total."""
@@ -140,7 +141,7 @@ def fairness_bounds(instance: Instance) -> FairnessBounds:
     floors: list[int] = [0] * len(instance.targets)
     spread_by_tag: dict[str, int] = {}
     band_of_tag: dict[str, int] = {}
-    deviation = 0
+    deviation_by_tag: dict[str, int] = defaultdict(int)
     tags = sorted({row.tag for row in instance.targets})
     for tag in tags:
         largest_needed = 0
@@ -172,7 +173,7 @@ def fairness_bounds(instance: Instance) -> FairnessBounds:
                     low = middle + 1
             largest_needed = max(largest_needed, low)
             shared_gap = abs(total - sum(row.target for row in rows))
-            deviation += max(sum(floors[r] for r in rows_idx), shared_gap)
+            deviation_by_tag[tag] += max(sum(floors[r] for r in rows_idx), shared_gap)
         spread_by_tag[tag] = largest_needed
     all_points = sum(
         points * shift.need
@@ -188,7 +189,8 @@ def fairness_bounds(instance: Instance) -> FairnessBounds:
         ),
         spread=sum(spread_by_tag.values()),
         spread_by_tag=spread_by_tag,
-        deviation=deviation,
+        deviation=sum(deviation_by_tag.values()),
+        deviation_by_tag=dict(deviation_by_tag),
         total=abs(all_points - all_targets),
         floors=tuple(floors),
     )

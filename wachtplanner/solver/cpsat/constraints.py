@@ -227,7 +227,11 @@ def build_min_gap(ctx: BuildContext) -> None:
             empty = ctx.model.new_bool_var("")
             ctx.model.add(empty + starts >= 1)
             ctx.model.add(len(shifts) * empty + starts <= len(shifts))
-            ctx.penalties[Rule.MIN_GAP].append(Penalty(rule.weight, starts - 1 + empty))
+            # The excess as a variable of its own keeps constants out of the objective (with
+            # several workers CP-SAT reported an objective off by those constants).
+            over = ctx.model.new_int_var(0, len(shifts) - 1, "")
+            ctx.model.add(over == starts - 1 + empty)
+            ctx.penalties[Rule.MIN_GAP].append(Penalty(rule.weight, over))
 
 
 def build_even_load(ctx: BuildContext) -> None:

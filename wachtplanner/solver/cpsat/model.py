@@ -39,6 +39,7 @@ from wachtplanner.solver.cpsat.objective import (
     penalty_by_rule,
     stage_objectives,
 )
+from wachtplanner.solver.cpsat.relaxation import tag_bound
 from wachtplanner.solver.cpsat.variables import BuildContext, Pair, assignment_vars
 from wachtplanner.solver.instance import Instance
 from wachtplanner.solver.params import SolverParams
@@ -64,6 +65,8 @@ _STAGE_SHARE = {
 _RELATIVE_GAP = 0.01
 """A stage stops once its gap is at most 1 %."""
 _MIN_STAGE_S = 0.3
+_RELAX_SHARE = 0.4
+"""Share of a stage's time its per-tag relaxations may take before the search."""
 _EVALUATION_RESERVE_S = 1.0
 """Kept back from the stages for the final evaluation, so the time limit holds."""
 
@@ -121,6 +124,7 @@ class CpSatModel:
         self.objectives: dict[str, Expr] = stage_objectives(self.ctx, self.fairness, self.keep)
         self.penalties = penalty_by_rule(self.ctx)
         self._bounds: FairnessBounds | None = None
+        self._largest: dict[str, int] = {}
         self._hint_values: list[int] | None = None
 
     @property
@@ -266,13 +270,48 @@ class CpSatModel:
         return largest
 
     def _stage_expression(self, name: str, best: Collection[Pair] | None) -> tuple[Expr, int]:
-        """Return a stage's expression and its lower bound (building ``at_spread`` lazily)."""
+        """Return a stage's expression and its combinatorial lower bound."""
         if name == "at_spread":
             assert best is not None
             largest = self._largest_by_tag(best)
+            self._largest = largest
             expression = build_at_spread(self.ctx, self.fairness, largest)
             return expression, self.bounds.at_spread(self.instance, largest)
         return self.objectives[name], self.bounds.of_stage(name)
+
+    def _relaxed_bound(
+        self, name: str, lower: int, value: int | None, deadline: float, params: SolverParams
+    ) -> int:
+        """Raise a stage's bound with the per-tag relaxations, while they may still help."""
+        if name not in ("spread", "deviation") or value is None or value <= lower:
+            return lower
+        by_tag: dict[str, int] = {}
+        tags = sorted(self.fairness.rows_of_tag)
+        for position, tag in enumerate(tags):
+            tag_deadline = time.perf_counter() + (deadline - time.perf_counter()) / (
+                len(tags) - position
+            )
+            if name == "spread":
+                relaxed = tag_bound(
+                    self.instance,
+                    tag,
+                    objective="max",
+                    deadline=tag_deadline,
+                    num_workers=params.num_workers,
+                )
+                by_tag[tag] = max(relaxed, self.bounds.spread_by_tag.get(tag, 0))
+                self.model.add(self.fairness.tag_max[tag] >= by_tag[tag])
+            else:
+                relaxed = tag_bound(
+                    self.instance,
+                    tag,
+                    objective="sum",
+                    deadline=tag_deadline,
+                    num_workers=params.num_workers,
+                    cap=self._largest.get(tag),
+                )
+                by_tag[tag] = max(relaxed, self.bounds.deviation_by_tag.get(tag, 0))
+        return max(lower, sum(by_tag.values()))
 
     def solve(
         self,
@@ -315,6 +354,10 @@ class CpSatModel:
             term = TERM_OF_STAGE[name]
             if name == "at_spread" and best is not None:
                 current[term] = self._value_with(best, params, term)
+            if best is not None and current.get(term, lower) > lower:
+                remaining = deadline - time.perf_counter()
+                relax_until = time.perf_counter() + remaining * _STAGE_SHARE[name] * _RELAX_SHARE
+                lower = self._relaxed_bound(name, lower, current.get(term), relax_until, params)
             if best is not None and current.get(term) == lower:
                 # Already at its bound: proven without a search (and CP-SAT's presolve saved).
                 results.append(StageResult(name, SolveStatus.OPTIMAL, lower, lower, 0.0))
@@ -345,7 +388,10 @@ class CpSatModel:
                 return Solved(status, Roster(), {}, {}, (), first_at)
             if found:
                 best = self._chosen(solver)
-                value = round(solver.objective_value)
+                # The stage's value in CP-SAT's returned solution. (With several workers and a
+                # time limit, CP-SAT 9.15 at times reports an objective_value above that of the
+                # solution it returns, which is feasible; the solution is what is kept.)
+                value = int(solver.value(expression))
                 bound = round(solver.best_objective_bound)
                 if bound > value:
                     raise SolverError(f"stage {name}: CP-SAT's bound {bound} exceeds {value}")
