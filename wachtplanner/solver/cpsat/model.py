@@ -287,6 +287,11 @@ class CpSatModel:
             return lower
         by_tag: dict[str, int] = {}
         tags = sorted(self.fairness.rows_of_tag)
+        deterministic = (
+            None
+            if params.deterministic_time is None
+            else params.deterministic_time / len(STAGES) * _RELAX_SHARE / len(tags)
+        )
         for position, tag in enumerate(tags):
             tag_deadline = time.perf_counter() + (deadline - time.perf_counter()) / (
                 len(tags) - position
@@ -298,6 +303,7 @@ class CpSatModel:
                     objective="max",
                     deadline=tag_deadline,
                     num_workers=params.num_workers,
+                    deterministic_s=deterministic,
                 )
                 by_tag[tag] = max(relaxed, self.bounds.spread_by_tag.get(tag, 0))
                 self.model.add(self.fairness.tag_max[tag] >= by_tag[tag])
@@ -309,6 +315,7 @@ class CpSatModel:
                     deadline=tag_deadline,
                     num_workers=params.num_workers,
                     cap=self._largest.get(tag),
+                    deterministic_s=deterministic,
                 )
                 by_tag[tag] = max(relaxed, self.bounds.deviation_by_tag.get(tag, 0))
         return max(lower, sum(by_tag.values()))

@@ -60,6 +60,7 @@ def _group_bound(
     cap: int | None,
     time_limit_s: float,
     num_workers: int,
+    deterministic_s: float | None,
 ) -> int:
     model = cp_model.CpModel()
     shifts = set(group.shifts)
@@ -104,6 +105,8 @@ def _group_bound(
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.1, time_limit_s)
     solver.parameters.num_workers = num_workers
+    if deterministic_s is not None:
+        solver.parameters.max_deterministic_time = deterministic_s
     code = solver.solve(model)
     if code == cp_model.INFEASIBLE:
         return 0  # the cap is not reachable here; the full model will say why
@@ -120,11 +123,13 @@ def tag_bound(
     deadline: float,
     num_workers: int,
     cap: int | None = None,
+    deterministic_s: float | None = None,
 ) -> int:
     """Return a lower bound on the tag's largest (``max``) or summed (``sum``) |deviation|.
 
     ``cap`` restricts every row to at most that deviation (valid once the full model does).
-    Groups are solved until ``deadline`` (``time.perf_counter()``); those left get 0.
+    Groups are solved until ``deadline`` (``time.perf_counter()``); those left get 0. With
+    ``deterministic_s`` the groups share that much deterministic time instead (tests).
     """
     bounds = []
     groups = _groups(instance, tag)
@@ -142,6 +147,7 @@ def tag_bound(
                 cap=cap,
                 time_limit_s=share,
                 num_workers=num_workers,
+                deterministic_s=None if deterministic_s is None else deterministic_s / len(groups),
             )
         )
     if objective == "max":
