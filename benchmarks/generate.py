@@ -102,8 +102,20 @@ def _split(rng: random.Random, weeks: int) -> list[int]:
     return parts
 
 
+SHAPES = ("post", "subdivision", "split-post")
+"""``post``: weeknights and day duty per area, whole weekend and holiday blocks at one post.
+``subdivision``: one on-call area without a post carrying every weeknight, weekend and holiday
+at home. ``split-post``: a post whose weekends and holidays are split into day blocks (08-19,
+2 seated + 1 mobile GP) and night blocks (19-08, 1 seated + 1 mobile GP), domain.md §1.5/§7.1."""
+
+
 def generate(
-    num_gps: int, num_areas: int, year: int, quarter: int | None = None, seed: int = 1
+    num_gps: int,
+    num_areas: int,
+    year: int,
+    quarter: int | None = None,
+    seed: int = 1,
+    shape: str = "post",
 ) -> dict[str, Any]:
     """Return a scenario document (plain data, ready for YAML)."""
     rng = random.Random(seed)
@@ -136,22 +148,35 @@ def generate(
             doctors.append(_doctor(rng, practice_id, start, end, used))
     _add_trainees(rng, doctors, max(1, num_gps // 25), start, end, used)
     need = max(1, math.ceil(num_gps / 90))
+    if shape == "subdivision":
+        shift_types = _subdivision_types()
+        posts: list[dict[str, Any]] = []
+    else:
+        shift_types = _split_post_types() if shape == "split-post" else _shift_types(need)
+        posts = [
+            {
+                "id": "wachtpost",
+                "name": "Huisartsenwachtpost Voorbeeld",
+                "areas": [a["id"] for a in areas],
+            }
+        ]
+    if shape != "post":
+        for doctor in doctors:
+            for exemption in doctor.get("exemptions", []):
+                if "shift_types" in exemption:
+                    exemption["shift_types"] = [
+                        t["id"] for t in shift_types if t["id"] != "dagwacht"
+                    ]
     return {
         "name": f"Kring Voorbeeld {num_gps} GPs {year}{f' Q{quarter}' if quarter else ''}",
         "timezone": "Europe/Brussels",
         "horizon": {"start": start, "end": end},
         "holidays": {"country": "BE", "extra": [], "exclude": []},
         "areas": areas,
-        "posts": [
-            {
-                "id": "wachtpost",
-                "name": "Huisartsenwachtpost Voorbeeld",
-                "areas": [a["id"] for a in areas],
-            }
-        ],
+        "posts": posts,
         "practices": practices,
         "doctors": doctors,
-        "shift_types": _shift_types(need),
+        "shift_types": shift_types,
         "rules": {
             "min_rest_hours": 11,
             "min_days_between_weekends": 21,
@@ -295,6 +320,102 @@ def _shift_types(need: int) -> list[dict[str, Any]]:
     ]
 
 
+def _subdivision_types() -> list[dict[str, Any]]:
+    """Weeknights, weekends and holidays of one area, all at home (no post)."""
+    types = [t for t in _shift_types(1) if t["id"] != "dagwacht"]
+    for shift_type in types:
+        shift_type["scope"] = "area"
+        shift_type["need"] = 1
+    return types
+
+
+def _block(
+    ident: str,
+    label: str,
+    days: list[str],
+    start: str,
+    end: str,
+    need: int,
+    points: float,
+    tag: str,
+    skip: bool,
+) -> dict[str, Any]:
+    block: dict[str, Any] = {
+        "id": ident,
+        "label": label,
+        "scope": "post",
+        "days": days,
+        "start": start,
+        "end": end,
+        "need": need,
+        "roles": ["gp", "trainee"],
+        "points_per_hour": points,
+        "tags": [tag],
+    }
+    if skip:
+        block["skip_holidays"] = True
+    return block
+
+
+def _split_post_types() -> list[dict[str, Any]]:
+    """Weeknights and day duty per area; weekend and holiday day and night blocks at the post.
+
+    Day blocks 08:00-19:00 take 3 GPs (2 seated at the post, 1 mobile for home visits), night
+    blocks 19:00-08:00 take 2 (1 seated, 1 mobile). Weekend blocks skip holidays and their eves,
+    where the holiday blocks of the same shape run instead.
+    """
+    weeknight, _, _, dagwacht = _shift_types(1)
+    blocks = []
+    for seat, day_need, night_need in (("zittend", 2, 1), ("rijdend", 1, 1)):
+        blocks += [
+            _block(
+                f"weekend-dag-{seat}",
+                f"Weekend dag ({seat})",
+                ["sat", "sun"],
+                "08:00",
+                "19:00",
+                day_need,
+                1.2,
+                "weekend",
+                True,
+            ),
+            _block(
+                f"weekend-nacht-{seat}",
+                f"Weekend nacht ({seat})",
+                ["fri", "sat", "sun"],
+                "19:00",
+                "08:00",
+                night_need,
+                1.5,
+                "weekend",
+                True,
+            ),
+            _block(
+                f"feestdag-dag-{seat}",
+                f"Feestdag dag ({seat})",
+                ["holiday"],
+                "08:00",
+                "19:00",
+                day_need,
+                1.5,
+                "holiday",
+                False,
+            ),
+            _block(
+                f"feestdag-nacht-{seat}",
+                f"Feestdag nacht ({seat})",
+                ["holiday_eve", "holiday"],
+                "19:00",
+                "08:00",
+                night_need,
+                1.5,
+                "holiday",
+                False,
+            ),
+        ]
+    return [weeknight, *blocks, dagwacht]
+
+
 class _PlainDumper(yaml.SafeDumper):
     """Writes repeated values again instead of YAML anchors and aliases."""
 
@@ -323,14 +444,15 @@ def main() -> None:
     parser.add_argument("--year", type=int, default=2027)
     parser.add_argument("--quarter", type=int, choices=[1, 2, 3, 4])
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--shape", choices=SHAPES, default="post")
     parser.add_argument("--header", default="")
     parser.add_argument("-o", "--output", type=Path, required=True)
     args = parser.parse_args()
-    document = generate(args.gps, args.areas, args.year, args.quarter, args.seed)
+    document = generate(args.gps, args.areas, args.year, args.quarter, args.seed, args.shape)
     header = args.header or (
         f"Generated by: python -m benchmarks.generate --gps {args.gps} --areas {args.areas} "
         f"--year {args.year}{f' --quarter {args.quarter}' if args.quarter else ''} "
-        f"--seed {args.seed}"
+        f"--seed {args.seed}{f' --shape {args.shape}' if args.shape != 'post' else ''}"
     )
     args.output.write_text(to_yaml(document, header), encoding="utf-8")
 

@@ -95,3 +95,13 @@ def holiday_on(year: int, key: HolidayKey) -> date:
             return date(year, month, day)
     offset = next(o for o, name in _EASTER_OFFSETS.items() if name == key)
     return easter(year) + timedelta(days=offset)
+
+
+def weekend_of(day: date) -> date:
+    """Return the Friday of the weekend a duty starting on ``day`` belongs to (nearest Friday).
+
+    A Thursday holiday eve and a Monday holiday belong to the adjacent weekend, as do the day
+    and night blocks of a split weekend, so weekend spacing counts weekends, not blocks.
+    """
+    offset = (day.weekday() - 4 + 3) % 7 - 3
+    return day - timedelta(days=offset)

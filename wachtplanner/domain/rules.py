@@ -120,9 +120,11 @@ class HolidayRotationRule(FrozenModel):
 
 
 class WeekendSpacingRule(FrozenModel):
-    """At least ``days`` between the starts of two weekend duties of one doctor.
+    """At least ``days`` between two weekends a doctor works.
 
-    Soft by default: each pair of weekend duties closer than ``days`` costs ``weight``.
+    A weekend is known by its Friday (the nearest one to a block's start), so the day and night
+    blocks of a split weekend, or a holiday merged into it, are one weekend. Soft by default:
+    each pair of worked weekends closer than ``days`` costs ``weight``.
     """
 
     days: int = Field(default=21, ge=0)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 
-from wachtplanner.calendar import holiday_key
+from wachtplanner.calendar import holiday_key, weekend_of
 from wachtplanner.constants import POINTS_SCALE
 from wachtplanner.domain.people import DateRange, Doctor
 from wachtplanner.domain.roster import Roster
@@ -331,28 +331,35 @@ def check_monthly_cap(ctx: CheckContext) -> list[Violation]:
 
 
 def check_weekend_spacing(ctx: CheckContext) -> list[Violation]:
-    """Weekend duties of one doctor start at least ``days`` apart.
+    """A doctor's weekends (by their Friday) are at least ``days`` apart.
 
-    Soft: ``weight`` per pair closer than that.
+    Blocks of one weekend (split day and night blocks, a merged holiday) are one weekend.
+    Soft: ``weight`` per pair of weekends closer than that.
     """
     rule = ctx.scenario.rules.min_days_between_weekends
     if rule is None:
         return []
     violations = []
     for doctor_id, duties in ctx.by_doctor.items():
-        weekends = [d for d in duties if d.instance.weekend]
-        for index, first in enumerate(weekends):
-            for second in weekends[index + 1 :]:
-                days = (second.instance.start_date - first.instance.start_date).days
+        fridays: dict[date, Duty] = {}
+        for duty in duties:
+            if duty.instance.weekend:
+                fridays.setdefault(weekend_of(duty.instance.start_date), duty)
+        ordered = sorted(fridays)
+        for index, first in enumerate(ordered):
+            for second in ordered[index + 1 :]:
+                days = (second - first).days
                 if days >= rule.days:
                     break
                 violations.append(
                     Violation(
                         Rule.WEEKEND_SPACING,
                         rule.hard,
-                        f"{doctor_id} has weekends {first.instance.shift_id} and "
-                        f"{second.instance.shift_id} {days} days apart; wanted {rule.days}.",
-                        second.instance.shift_id,
+                        f"{doctor_id} has the weekends of {first.isoformat()} "
+                        f"({fridays[first].instance.shift_id}) and {second.isoformat()} "
+                        f"({fridays[second].instance.shift_id}) {days} days apart; wanted "
+                        f"{rule.days}.",
+                        fridays[second].instance.shift_id,
                         doctor_id,
                         0 if rule.hard else rule.weight,
                     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from wachtplanner.calendar import weekend_of
 from wachtplanner.solver.instance import Instance, touched_dates
 
 
@@ -101,7 +102,8 @@ class _State:
         if self.spacing is None or not shift.weekend or d_idx not in self.last_weekend:
             return False
         previous = self.instance.shifts[self.last_weekend[d_idx]]
-        return (shift.start_date - previous.start_date).days < self.spacing.days
+        gap = weekend_of(shift.start_date) - weekend_of(previous.start_date)
+        return 0 < gap.days < self.spacing.days
 
     def _row_length(self, d_idx: int, s_idx: int) -> int:
         nights = self.instance.night_days[s_idx]

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from datetime import date
 
 from ortools.sat.python import cp_model
 
+from wachtplanner.calendar import weekend_of
 from wachtplanner.domain.rules import Rule
 from wachtplanner.evaluation.fairness import period_index
 from wachtplanner.solver.cpsat.variables import BuildContext, Penalty
@@ -158,27 +160,42 @@ def build_monthly_cap(ctx: BuildContext) -> None:
 
 
 def build_weekend_spacing(ctx: BuildContext) -> None:
-    """Space a doctor's weekend shifts at least ``days`` apart (by local start date).
+    """Space a doctor's weekends at least ``days`` apart (weekends by their Friday).
 
-    For a closer pair a, b: forbidden (hard), or z = x[a] AND x[b] with cost weight * z.
+    Per doctor and weekend w: worked_w = OR of x over the doctor's weekend shifts of w (exact:
+    worked_w >= each x, worked_w <= their sum). For two weekends closer than ``days``: not both
+    (hard), or z = worked_a AND worked_b with cost weight * z (soft).
     """
     rule = ctx.instance.scenario.rules.min_days_between_weekends
-    if rule is None:
+    if rule is None or (not rule.hard and rule.weight == 0):
         return
     inst = ctx.instance
     for d_idx in range(len(inst.doctors)):
-        weekends = [s for s in ctx.eligible(d_idx) if inst.shifts[s].weekend]
-        weekends.sort(key=lambda s: inst.shifts[s].start)
+        by_weekend: dict[date, list[int]] = defaultdict(list)
+        for s in ctx.eligible(d_idx):
+            if inst.shifts[s].weekend:
+                by_weekend[weekend_of(inst.shifts[s].start_date)].append(s)
+        weekends = sorted(by_weekend)
+        worked: dict[date, cp_model.IntVar] = {}
+        for weekend in weekends:
+            shifts = [ctx.x[d_idx, s] for s in by_weekend[weekend]]
+            if len(shifts) == 1:
+                worked[weekend] = shifts[0]
+                continue
+            any_of = ctx.model.new_bool_var("")
+            for literal in shifts:
+                ctx.model.add_implication(literal, any_of)
+            ctx.model.add_bool_or([*shifts, any_of.Not()])
+            worked[weekend] = any_of
         for position, a in enumerate(weekends):
             for b in weekends[position + 1 :]:
-                if (inst.shifts[b].start_date - inst.shifts[a].start_date).days >= rule.days:
+                if (b - a).days >= rule.days:
                     break
-                first, second = ctx.x[d_idx, a], ctx.x[d_idx, b]
                 if rule.hard:
-                    ctx.model.add_bool_or([first.Not(), second.Not()])
-                elif rule.weight > 0:
+                    ctx.model.add_bool_or([worked[a].Not(), worked[b].Not()])
+                else:
                     ctx.penalties[Rule.WEEKEND_SPACING].append(
-                        Penalty(rule.weight, _both(ctx, [first, second]))
+                        Penalty(rule.weight, _both(ctx, [worked[a], worked[b]]))
                     )
 
 

@@ -125,6 +125,8 @@ class CpSatModel:
         self.penalties = penalty_by_rule(self.ctx)
         self._bounds: FairnessBounds | None = None
         self._largest: dict[str, int] = {}
+        self.evaluation_s = 0.0
+        """How long the last :meth:`evaluate` took (the final one must fit the time limit)."""
         self._hint_values: list[int] | None = None
 
     @property
@@ -184,6 +186,7 @@ class CpSatModel:
         SolverError
             When a term is not determined by the roster.
         """
+        started = time.perf_counter()
         expressions = self._expressions()
         copy = self._fixed_copy(chosen)
         everything = cp_model.LinearExpr.sum([*expressions.values(), *self.penalties.values()])
@@ -201,6 +204,7 @@ class CpSatModel:
                     {name: int(solver.value(expr)) for name, expr in self.penalties.items()},
                 )
             )
+        self.evaluation_s = time.perf_counter() - started
         if values[0] != values[1]:
             raise SolverError(
                 "a term of the model is not determined by the roster (an auxiliary variable "
@@ -342,7 +346,6 @@ class CpSatModel:
             When ``start`` was known, in seconds since ``clock``.
         """
         clock = time.perf_counter() if clock is None else clock
-        deadline = clock + params.time_limit_s - _EVALUATION_RESERVE_S
         best: list[Pair] | None = list(start) if start is not None else None
         first_at = start_found_at if best is not None else None
         current: dict[str, int] = {}
@@ -354,6 +357,9 @@ class CpSatModel:
                 current = known[0]
                 assert self._hint_values is not None
                 self._hint_all(self._hint_values)
+        # Kept back for the final evaluation, measured on the first one where there was one.
+        reserve = max(_EVALUATION_RESERVE_S, 1.5 * self.evaluation_s + 0.5)
+        deadline = clock + params.time_limit_s - reserve
         results: list[StageResult] = []
         for name in stages:
             stage_started = time.perf_counter()
