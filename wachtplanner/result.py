@@ -58,7 +58,7 @@ class Result:
 
     @property
     def objective(self) -> int:
-        """Return the last stage's objective (the soft penalty once fairness is settled)."""
+        """Return the last stage's objective (the summed total deviation, once all else is set)."""
         return self.stages[-1].objective if self.stages else 0
 
     @property

@@ -41,3 +41,23 @@ def test_solver_rotates_christmas():
     """The solver gives Christmas to d1 (fairness is equal either way: one block, two doctors)."""
     result = solve_checked(_christmas())
     assert [(a.shift_id, a.doctor_id) for a in result.roster.assignments] == [(CHRISTMAS, "d1")]
+
+
+def test_ledger_writes_this_years_holidays_for_next_year():
+    """d1 does Christmas (24 Dec 19:00 - 26 Dec 08:00 touches 25 Dec): next year's carry-over of
+    d1 names it, and a scenario with that carry-over validates."""
+    from wachtplanner.evaluation.objective import evaluate_roster
+    from wachtplanner.expand import expand_shifts
+    from wachtplanner.stats.ledger import next_carry_over
+
+    scenario = _christmas()
+    result = solve_checked(scenario)
+    shifts = expand_shifts(scenario)
+    ledger = next_carry_over(
+        shifts, result.roster, evaluate_roster(scenario, shifts, result.roster)
+    )
+    assert ledger["d1"]["holidays"] == ["christmas"]
+    assert "holidays" not in ledger["d0"]
+    doc = tiny_doc(2, shift_types=[dict(HOLIDAY)])
+    doc["doctors"][1]["carry_over"] = ledger["d1"]
+    assert scenario_of(doc).doctors[1].carry_over.holidays == ("christmas",)

@@ -7,10 +7,10 @@ The objective is lexicographic (all fairness terms in centi-points):
 2. ``sum_excess_centi``: the sum of those excesses;
 3. ``spread_centi``: per tag the largest ``|points - target|``, summed over tags;
 4. ``at_spread``: how many (doctor, tag) rows sit at their tag's largest deviation;
-5. ``deviation_centi``: the sum of every row's ``|points - target|``;
-6. ``total_deviation_centi``: the sum over doctors of ``|points - target|`` over all tags
-   together (fairness of the total load, after the per-tag levels);
-7. ``soft_penalty``: the weighted soft rules (spread over time, wishes, caps).
+5. ``soft_penalty``: the weighted soft rules (spread over time, wishes, caps);
+6. ``deviation_centi``: the sum of every row's ``|points - target|``;
+7. ``total_deviation_centi``: the sum over doctors of ``|points - target|`` over all tags
+   together (fairness of the total load, after the per-tag levels).
 """
 
 from __future__ import annotations
@@ -66,9 +66,9 @@ class ObjectiveTerms:
             "sum_excess_centi": self.sum_excess_centi,
             "spread_centi": self.spread_centi,
             "at_spread": self.at_spread,
+            "soft_penalty": self.soft_penalty,
             "deviation_centi": self.deviation_centi,
             "total_deviation_centi": self.total_deviation_centi,
-            "soft_penalty": self.soft_penalty,
         }
 
 

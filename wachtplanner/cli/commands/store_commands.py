@@ -17,6 +17,7 @@ from wachtplanner.io.atomic import replace_folder
 from wachtplanner.io.roster_files import load_roster
 from wachtplanner.io.scenario_files import load_scenario, load_scenario_shifts
 from wachtplanner.serve.app import FeedApp
+from wachtplanner.stats.ledger import next_carry_over
 from wachtplanner.store.db import Store
 from wachtplanner.store.publish import (
     Published,
@@ -234,8 +235,9 @@ def serve_command(scenario: Path, db_path: Path | None, host: str, port: int) ->
 def ledger_command(scenario: Path, db_path: Path | None) -> None:
     """Print next year's carry-over from the newest published version (swaps included).
 
-    Per doctor and tag: points done minus target (+ = did more than their share), ready to paste
-    as ``carry_over: {tags: ...}`` into next year's scenario.
+    Per doctor: points done minus target per tag (+ = did more than their share) and the
+    holidays they did, ready to paste as ``carry_over: {tags: ..., holidays: [...]}`` into next
+    year's scenario (the holiday rotation then avoids giving the same holiday twice in a row).
     """
     loaded, shifts = load_scenario_shifts(scenario)
     store = _store(scenario, db_path)
@@ -247,13 +249,11 @@ def ledger_command(scenario: Path, db_path: Path | None) -> None:
     if version is None:
         raise click.UsageError("nothing is published yet.")
     evaluation = evaluate_roster(loaded, shifts, roster)
-    balances: dict[str, dict[str, float]] = {}
-    for row in evaluation.fairness:
-        balances.setdefault(row.doctor_id, {})[row.tag] = round(row.points - row.target, 2)
+    ledger = next_carry_over(shifts, roster, evaluation)
     click.echo(f"# carry-over from published version {version} (swaps included)")
     click.echo(
         yaml.safe_dump(
-            {doctor: {"carry_over": {"tags": tags}} for doctor, tags in balances.items()},
+            {doctor: {"carry_over": entry} for doctor, entry in ledger.items()},
             sort_keys=False,
         ),
         nl=False,

@@ -9,9 +9,9 @@ Per fairness row r = (doctor, tag): ``dev_r = earned_r - target_r``, ``abs_r = |
 ``spread``      per tag the largest ``abs_r``, summed over tags;
 ``at_spread``   how many rows sit at their tag's largest ``abs_r`` (built when the stage starts:
                 the tag's largest value is then fixed to what the spread stage reached);
+``soft``        the weighted soft penalties (spread over time, wishes, caps);
 ``deviation``   the sum of ``abs_r``;
 ``total``       the sum over doctors of ``|sum over tags of dev_r|``;
-``soft``        the weighted soft penalties;
 ``changes``     (re-plan only, first) how many published pairs are not kept.
 """
 
@@ -30,10 +30,13 @@ STAGES: tuple[str, ...] = (
     "sum_excess",
     "spread",
     "at_spread",
+    "soft",
     "deviation",
     "total",
-    "soft",
 )
+"""The soft stage (spread over time, wishes, caps) comes before the summed deviations: measured
+on the 50-GP quarter, the other order let the summed stages undo the spreading (6 % of duties
+within 2 days against 1.6 %) for a summed deviation only 0.1 % lower."""
 TERM_OF_STAGE = {
     "changes": "changed_assignments",
     "max_excess": "max_excess_centi",
