@@ -294,9 +294,7 @@ class CpSatModel:
         # Deterministic runs (tests) give the relaxations a fixed share of the whole budget:
         # they are small models, and a bound found quickly saves a stage's search.
         deterministic = (
-            None
-            if params.deterministic_time is None
-            else params.deterministic_time / len(tags)
+            None if params.deterministic_time is None else params.deterministic_time / len(tags)
         )
         for position, tag in enumerate(tags):
             tag_deadline = time.perf_counter() + (deadline - time.perf_counter()) / (
