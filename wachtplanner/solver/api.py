@@ -12,7 +12,7 @@ from wachtplanner.exceptions import Issue, RosterError, ScenarioInfeasibleError,
 from wachtplanner.expand import ShiftInstance, expand_shifts
 from wachtplanner.result import Result, SolveStatus, scenario_hash
 from wachtplanner.solver.cpsat.constraints import RULE_BUILDERS
-from wachtplanner.solver.cpsat.model import STAGES, CpSatModel, ProgressFn
+from wachtplanner.solver.cpsat.model import STAGES, CpSatModel, ProgressFn, StageDoneFn
 from wachtplanner.solver.greedy import greedy_roster
 from wachtplanner.solver.instance import Instance, compile_instance
 from wachtplanner.solver.params import SolverParams
@@ -94,6 +94,7 @@ def solve(
     keep: Sequence[tuple[str, str]] = (),
     progress: ProgressFn | None = None,
     shifts: Sequence[ShiftInstance] | None = None,
+    stage_done: StageDoneFn | None = None,
 ) -> Result:
     """Solve a scenario and verify the roster with the independent checker.
 
@@ -108,6 +109,8 @@ def solve(
         Called with (stage, objective, bound, elapsed seconds) on every improvement.
     shifts
         The scenario's expanded shifts, where the caller has them already.
+    stage_done
+        Called with each lexicographic stage's objective, bound and status as it ends.
 
     Raises
     ------
@@ -151,6 +154,7 @@ def solve(
         start=start,
         clock=started,
         start_found_at=start_found_at,
+        stage_done=stage_done,
     )
     if solved.status is SolveStatus.INFEASIBLE:
         culprits = _diagnose(instance, params)

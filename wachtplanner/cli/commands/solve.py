@@ -25,7 +25,7 @@ from wachtplanner.io.roster_files import (
     duty_history,
 )
 from wachtplanner.io.scenario_files import load_scenario_shifts
-from wachtplanner.result import SolveStatus
+from wachtplanner.result import SolveStatus, StageResult
 from wachtplanner.solver import solve
 
 _PROGRESS_EVERY_S = 0.5
@@ -49,6 +49,15 @@ class _Progress:
             f"gap {gap:6.1%}",
             err=True,
         )
+
+    def stage_done(self, stage: StageResult) -> None:
+        """Print a stage's final objective, bound and gap as it ends."""
+        if not self.quiet:
+            click.echo(
+                f"  stage {stage.name:<10} {stage.status:<8} objective {stage.objective:>8}  "
+                f"bound {stage.bound:>8}  gap {stage.gap:6.1%}  ({stage.wall_time_s:.1f} s)",
+                err=True,
+            )
 
 
 @click.command("solve")
@@ -81,7 +90,8 @@ def command(
             f"worker(s), at most {params.time_limit_s:g} s…",
             err=True,
         )
-    result = solve(loaded, params, progress=_Progress(quiet), shifts=shifts)
+    printer = _Progress(quiet)
+    result = solve(loaded, params, progress=printer, shifts=shifts, stage_done=printer.stage_done)
     if result.status is SolveStatus.NO_SOLUTION:
         click.echo(
             f"No roster found within {time_limit_s:g} s; nothing was written. "
