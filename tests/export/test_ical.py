@@ -27,9 +27,7 @@ def demo(demo_solved):
 
 def _feeds(scenario, result, versions=None, when=VERSION):
     versions = versions or duty_versions(result.shifts, result.roster, when)
-    return feeds(
-        scenario, result.shifts, result.roster, versions, fingerprint="v1", version_time=when
-    )
+    return feeds(scenario, result.shifts, result.roster, versions)
 
 
 def test_doctor_feeds_round_trip_assignments_and_real_hours(demo):
@@ -128,9 +126,7 @@ def test_autumn_dst_weekend_reads_back_with_real_hours():
     rotation = greedy_roster(instance)
     roster = instance.roster_of(rotation.chosen)
     versions = duty_versions(instance.shifts, roster, VERSION)
-    files = feeds(
-        scenario, instance.shifts, roster, versions, fingerprint="v", version_time=VERSION
-    )
+    files = feeds(scenario, instance.shifts, roster, versions)
     weekend = next(s for s in instance.shifts if s.shift_id == "weekend/wachtpost/2027-10-29")
     holder = next(a.doctor_id for a in roster.assignments if a.shift_id == weekend.shift_id)
     calendar = icalendar.Calendar.from_ical(files[f"{holder}.ics"])

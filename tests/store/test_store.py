@@ -2,7 +2,6 @@
 changes, crash safety, immutability."""
 
 import signal
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -10,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 
 from tests.helpers import scenario_of, tiny_doc
 from wachtplanner.domain.roster import Assignment, Roster
@@ -52,7 +52,7 @@ def roster_of(*doctors):
 @pytest.fixture
 def store(tmp_path):
     """An empty store file."""
-    opened = Store(tmp_path / "store.db")
+    opened = Store(tmp_path / "store.db", create=True)
     yield opened
     opened.close()
 
@@ -150,8 +150,9 @@ def test_accepted_two_way_swap_is_published_with_its_record(store):
     )
     assert done.version == 2
     assert [a.doctor_id for a in latest_roster(store).assignments] == ["d1", "d0", "d0", "d1"]
-    logged = store.connection.execute("SELECT kind, actor, version_id FROM swaps").fetchall()
-    assert logged == [("two-way", "an", 2), ("two-way", "an", 2)]
+    with store.read() as db:
+        logged = db.exec_driver_sql("SELECT kind, actor, version_id FROM swaps").all()
+    assert [tuple(row) for row in logged] == [("two-way", "an", 2), ("two-way", "an", 2)]
 
 
 def test_urgent_changes_within_48_hours_are_listed(store):
@@ -195,15 +196,15 @@ def test_published_versions_are_immutable(store):
         actor="test",
         now=T0,
     )
-    with pytest.raises(sqlite3.IntegrityError, match="immutable"):
-        store.connection.execute("UPDATE assignments SET doctor_id = 'd3'")
+    with pytest.raises(IntegrityError, match="immutable"), store.write() as db:
+        db.exec_driver_sql("UPDATE assignments SET doctor_id = 'd3'")
 
 
 def test_kill_mid_publish_leaves_previous_version_intact(tmp_path):
     """A publisher killed inside its transaction leaves version 1 whole and no version 2."""
     db = tmp_path / "store.db"
     scenario = tiny()
-    first = Store(db)
+    first = Store(db, create=True)
     publish(
         first,
         scenario,
@@ -239,8 +240,8 @@ def test_kill_mid_publish_leaves_previous_version_intact(tmp_path):
     after = Store(db)
     assert after.latest_version() == 1
     assert [d.doctor_id for d in after.duties(1)] == ["d0", "d1", "d0", "d1"]
-    count = after.connection.execute("SELECT COUNT(*) FROM assignments").fetchone()[0]
-    assert count == 4
+    with after.read() as conn:
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM assignments").scalar() == 4
     after.close()
 
 

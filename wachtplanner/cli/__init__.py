@@ -32,6 +32,7 @@ from wachtplanner.exceptions import (
     SolverError,
     WachtplannerError,
 )
+from wachtplanner.store.db import StoreError
 
 EXIT_INTERNAL, EXIT_USAGE, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_HARD_VIOLATION = 1, 2, 3, 4, 5
 
@@ -45,6 +46,9 @@ class _Group(click.Group):
                 click.echo(str(issue), err=True)
             click.echo(f"{len(exc.issues)} problem(s) found.", err=True)
             ctx.exit(EXIT_INPUT)
+        except StoreError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(EXIT_INTERNAL)
         except OutputFolderError as exc:
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(EXIT_USAGE)
@@ -65,12 +69,23 @@ class _Group(click.Group):
             ctx.exit(EXIT_INTERNAL)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+MAIN_HELP = (
+    "On-call rosters and continuity what-ifs for Flemish GP circles.\n\n"
+    "\b\n"
+    "Roster:           validate, solve, check, stats, export, import, replan\n"
+    "Published roster: publish, swap, undo, versions, audit, token, serve, ledger\n"
+    "Continuity:       simulate\n"
+    "Editors:          schema\n\n"
+    'Run "wachtplanner COMMAND --help" for each command\'s options and exit codes.'
+)
+
+
+@click.group(cls=_Group, help=MAIN_HELP, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="wachtplanner")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 @click.pass_context
 def main(ctx: click.Context, debug: bool) -> None:
-    """On-call rosters for Flemish GP circles: validate, solve, check, stats, export."""
+    """On-call rosters and continuity what-ifs for Flemish GP circles."""
     ctx.obj = {"debug": debug}
 
 
@@ -85,6 +100,9 @@ for command in (
     replan.command,
     store_commands.publish_command,
     store_commands.swap_command,
+    store_commands.undo_command,
+    store_commands.versions_command,
+    store_commands.audit_command,
     store_commands.token_group,
     store_commands.serve_command,
     store_commands.ledger_command,

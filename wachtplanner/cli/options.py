@@ -61,3 +61,13 @@ def solver_params(
     if num_workers is not None:
         settings["num_workers"] = num_workers
     return SolverParams.model_validate(settings)
+
+
+language_option = click.option(
+    "--lang",
+    "language",
+    type=click.Choice(["nl", "en"]),
+    default="nl",
+    show_default=True,
+    help="Language of the workbook, report and grid.",
+)

@@ -111,7 +111,9 @@ class Doctor(FrozenModel):
     avoid: tuple[Day, ...] = Field(default=(), max_length=1000)
     carry_over: CarryOver = CarryOver()
     stops_on: Day | None = None
-    """No duty starting on or after this date (a loss or retirement applied by ``replan``)."""
+    """No duty starting on or after this date (a ``doctor_loss`` event, or ``replan``)."""
+    starts_on: Day | None = None
+    """No duty starting before this date (a ``doctor_join`` event)."""
 
     def age_on(self, day: date) -> int | None:
         """Return the doctor's age in whole years on ``day``, or None without a birth date."""

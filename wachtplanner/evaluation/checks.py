@@ -161,6 +161,17 @@ def check_unavailable(ctx: CheckContext) -> list[Violation]:
     """Nobody works on a date they are unavailable."""
     violations = []
     for duty in ctx.duties:
+        starts_on = duty.doctor.starts_on
+        if starts_on is not None and duty.instance.start_date < starts_on:
+            violations.append(
+                Violation(
+                    Rule.UNAVAILABLE,
+                    True,
+                    f"{duty.doctor.id} joins on {starts_on} but has {duty.instance.shift_id}.",
+                    duty.instance.shift_id,
+                    duty.doctor.id,
+                )
+            )
         stops_on = duty.doctor.stops_on
         if stops_on is not None and duty.instance.start_date >= stops_on:
             violations.append(
@@ -283,6 +294,19 @@ def check_supervision(ctx: CheckContext) -> list[Violation]:
                         duty.doctor.id,
                     )
                 )
+        gone = supervisor.stops_on is not None and instance.start_date >= supervisor.stops_on
+        not_yet = supervisor.starts_on is not None and instance.start_date < supervisor.starts_on
+        if gone or not_yet:
+            violations.append(
+                Violation(
+                    Rule.SUPERVISION,
+                    True,
+                    f"trainee {duty.doctor.id} has {instance.shift_id} while supervisor "
+                    f"{supervisor_id} is no longer (or not yet) in the circle.",
+                    instance.shift_id,
+                    duty.doctor.id,
+                )
+            )
         if any(_touches(instance, period) for period in supervisor.unavailable):
             violations.append(
                 Violation(

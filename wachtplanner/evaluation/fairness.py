@@ -1,7 +1,8 @@
 """Fairness targets: each doctor's share of each tag's points, net of carry-over.
 
 A doctor's weight on an instance is ``basis`` (fte, gmd or 1) x 0.5 from ``halve_from_age`` x 0
-while exempt from that shift type, and 0 from the doctor's ``stops_on`` date. The instance's
+while exempt from that shift type, and 0 from the doctor's ``stops_on`` date and before their
+``starts_on`` date. The instance's
 points x need are split over its pool (the
 doctors of its scope unit with an allowed role) in proportion to the weights. A doctor's target
 for a tag is the sum over the tag's instances, minus the carry-over for that tag, never below 0.
@@ -86,6 +87,8 @@ def duty_weight(scenario: Scenario, doctor: Doctor, instance: ShiftInstance) -> 
     if exempt_from(doctor, instance):
         return 0.0
     if doctor.stops_on is not None and instance.start_date >= doctor.stops_on:
+        return 0.0
+    if doctor.starts_on is not None and instance.start_date < doctor.starts_on:
         return 0.0
     return weight
 

@@ -6,7 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from wachtplanner.domain.scenario import Scenario
+from wachtplanner.export.grid import grid_html
 from wachtplanner.export.ical import duty_versions, feeds, version_fields
+from wachtplanner.export.labels import Language
 from wachtplanner.export.report import report_html
 from wachtplanner.export.tables import stats_files, workbook
 from wachtplanner.io.roster_files import (
@@ -27,10 +29,12 @@ def roster_bundle(
     generated_at: datetime,
     history: DutyHistory | None = None,
     extra: dict[str, Any] | None = None,
+    language: Language = "nl",
 ) -> tuple[dict[str, bytes], dict[str, Any]]:
     """Return the output files of a solved roster and its ``roster.json`` document.
 
-    Files: roster.csv/.json/.xlsx, fairness.csv, stats/*.csv, report.html and ical/*.ics.
+    Files: roster.csv/.json/.xlsx, fairness.csv, stats/*.csv, report.html, grid.html (the
+    printable date x unit grid) and ical/*.ics; the workbook and pages in ``language``.
     ``history`` (the previously published roster's duties) keeps feed identities;
     ``extra`` adds top-level keys to roster.json.
     """
@@ -49,21 +53,19 @@ def roster_bundle(
     )
     document.update(extra or {})
     stats = compute_statistics(scenario, shifts, roster, evaluation)
-    calendars = feeds(
-        scenario,
-        shifts,
-        roster,
-        versions,
-        fingerprint=result.scenario_hash,
-        version_time=generated_at,
-    )
+    calendars = feeds(scenario, shifts, roster, versions)
     files = {
         "roster.csv": roster_csv(scenario, shifts, roster),
         "fairness.csv": fairness_csv(evaluation),
         "roster.json": to_json_bytes(document),
         **{f"ical/{name}": content for name, content in calendars.items()},
         **stats_files(stats),
-        "roster.xlsx": workbook(scenario, shifts, roster, stats, generated_at=generated_at),
-        "report.html": report_html(scenario, stats, generated_at=generated_at),
+        "roster.xlsx": workbook(
+            scenario, shifts, roster, stats, generated_at=generated_at, language=language
+        ),
+        "report.html": report_html(scenario, stats, generated_at=generated_at, language=language),
+        "grid.html": grid_html(
+            scenario, shifts, roster, generated_at=generated_at, language=language
+        ),
     }
     return files, document

@@ -3,8 +3,9 @@
 Practice followed (reference/calendar-feeds.md §4.3-4.6): one VEVENT per duty, never an RRULE
 series; ``UID`` derived from shift id and doctor id, so an unchanged duty keeps it across
 re-solves; ``SEQUENCE`` raised when a duty's times changed since the previous roster;
-``DTSTAMP`` = ``LAST-MODIFIED`` = the time the duty last changed (the roster version otherwise),
-so an unchanged roster gives byte-identical feeds; ``DTSTART``/``DTEND`` with
+``DTSTAMP`` = ``LAST-MODIFIED`` = the time the duty last changed; nothing in a doctor's feed
+depends on anyone else's duties or on when the version was made, so a doctor whose duties did
+not change keeps a byte-identical feed (and ETag) across versions; ``DTSTART``/``DTEND`` with
 ``TZID=Europe/Brussels`` and a VTIMEZONE in the RRULE form, checked against zoneinfo for every
 year of the horizon; ``METHOD:PUBLISH``, ``NAME``, ``X-WR-CALNAME``, ``REFRESH-INTERVAL`` and
 ``X-PUBLISHED-TTL``. SUMMARY and DESCRIPTION are Dutch, as the GPs read them.
@@ -55,11 +56,6 @@ def version_fields(
         key: {"uid": v.uid, "sequence": v.sequence, "modified": v.modified.isoformat()}
         for key, v in versions.items()
     }
-
-
-def version_label(version_time: datetime, scenario_fingerprint: str) -> str:
-    """Return the roster version GPs see in each event's description."""
-    return f"{version_time.astimezone(UTC):%Y-%m-%d %H:%M} UTC ({scenario_fingerprint[:8]})"
 
 
 def duty_uid(shift_id: str, doctor_id: str) -> str:
@@ -142,7 +138,7 @@ def vtimezone(tzid: str, first: date, last: date) -> Timezone:
     return timezone
 
 
-def _calendar(scenario: Scenario, title: str, version_time: datetime) -> Calendar:
+def _calendar(scenario: Scenario, title: str) -> Calendar:
     calendar = Calendar()
     calendar.add("PRODID", f"-//wachtplanner//wachtplanner {__version__}//NL")
     calendar.add("VERSION", "2.0")
@@ -152,8 +148,7 @@ def _calendar(scenario: Scenario, title: str, version_time: datetime) -> Calenda
     calendar.add("X-WR-CALNAME", title)
     calendar.add(
         "X-WR-CALDESC",
-        f"Alleen lezen. Wijzigingen kunnen pas na 24 u in Google verschijnen. "
-        f"Rooster van {version_time.astimezone(scenario.tz):%d-%m-%Y %H:%M}.",
+        "Alleen lezen. Wijzigingen kunnen pas na 24 u in Google verschijnen.",
     )
     calendar.add("X-WR-TIMEZONE", scenario.timezone)
     calendar.add("REFRESH-INTERVAL", REFRESH, parameters={"VALUE": "DURATION"})
@@ -187,15 +182,12 @@ def feeds(
     instances: Sequence[ShiftInstance],
     roster: Roster,
     versions: dict[tuple[str, str], DutyVersion],
-    *,
-    fingerprint: str,
-    version_time: datetime,
 ) -> dict[str, bytes]:
     """Return ``{file name: ics bytes}``: ``<doctor_id>.ics`` and ``<area or post id>.ics``.
 
-    ``fingerprint`` (the scenario's hash) and ``version_time`` name the roster version GPs see.
+    A doctor's events hold only their own duty (role, length); the unit feeds, which change
+    whenever anyone's duty does, also name the previous and next doctor on duty (handover).
     """
-    label = version_label(version_time, fingerprint)
     by_id = {i.shift_id: i for i in instances}
     unit_names = _unit_names(scenario)
     names = {d.id: d.name for d in scenario.doctors}
@@ -213,18 +205,17 @@ def feeds(
         unit = unit_names.get(shift.scope_id, shift.scope_id)
         doctor = scenario.doctors_by_id[a.doctor_id]
         line = sequences[shift.shift_type, shift.scope_id]
-        description = "\n".join(
-            [
-                f"Rol: {'HAIO (onder supervisie)' if doctor.role == 'trainee' else 'wachtarts'}",
-                f"Vorige wacht: {_handover(shift, line, holders, -1)}",
-                f"Volgende wacht: {_handover(shift, line, holders, +1)}",
-                f"Duur: {shift.hours:g} uur",
-                f"Roosterversie: {label}",
-            ]
-        )
-        for target, summary in (
-            (per_doctor[a.doctor_id], f"{shift.label} – {unit}"),
-            (per_unit[shift.scope_id], f"{shift.label}: {doctor.name}"),
+        own = [
+            f"Rol: {'HAIO (onder supervisie)' if doctor.role == 'trainee' else 'wachtarts'}",
+            f"Duur: {shift.hours:g} uur",
+        ]
+        handover = [
+            f"Vorige wacht: {_handover(shift, line, holders, -1)}",
+            f"Volgende wacht: {_handover(shift, line, holders, +1)}",
+        ]
+        for target, summary, description in (
+            (per_doctor[a.doctor_id], f"{shift.label} – {unit}", "\n".join(own)),
+            (per_unit[shift.scope_id], f"{shift.label}: {doctor.name}", "\n".join(own + handover)),
         ):
             event = Event()
             event.add(
@@ -244,15 +235,13 @@ def feeds(
             target.append(event)
     files: dict[str, bytes] = {}
     for doctor in scenario.doctors:
-        calendar = _calendar(
-            scenario, f"Wachtdienst – {doctor.name} ({scenario.name})", version_time
-        )
+        calendar = _calendar(scenario, f"Wachtdienst – {doctor.name} ({scenario.name})")
         for event in per_doctor.get(doctor.id, []):
             calendar.add_component(event)
         files[f"{doctor.id}.ics"] = calendar.to_ical()
     for unit_id in sorted(per_unit):
         unit_name = unit_names.get(unit_id, unit_id)
-        calendar = _calendar(scenario, f"Van wacht – {unit_name}", version_time)
+        calendar = _calendar(scenario, f"Van wacht – {unit_name}")
         for event in per_unit[unit_id]:
             calendar.add_component(event)
         files[f"{unit_id}.ics"] = calendar.to_ical()

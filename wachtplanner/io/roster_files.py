@@ -207,6 +207,20 @@ XLSX_HEADERS = {
     "points": "Punten",
 }
 """Roster columns and their headers in the workbook's roster sheet."""
+XLSX_HEADERS_EN = {
+    "shift_id": "Shift id",
+    "shift_type": "Type",
+    "label": "Duty",
+    "scope_id": "Unit",
+    "start": "Start",
+    "end": "End",
+    "hours": "Hours",
+    "doctor_id": "Doctor id",
+    "doctor_name": "Doctor",
+    "points": "Points",
+}
+"""The same in the English workbook (``--lang en``)."""
+XLSX_ROSTER_SHEETS = (XLSX_ROSTER_SHEET, "Roster")
 
 
 MAX_ROSTER_BYTES = 64 * 1024 * 1024
@@ -232,45 +246,48 @@ def _read_xlsx_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
             [Issue(str(path), f"is {what}, not an Excel workbook; expected a .xlsx roster.")]
         )
     try:
-        frame = pd.read_excel(path, sheet_name=XLSX_ROSTER_SHEET, dtype=str)
-    except ValueError as exc:
-        if "Worksheet named" in str(exc):
-            raise RosterError(
-                [
-                    Issue(
-                        str(path),
-                        f"no sheet '{XLSX_ROSTER_SHEET}'; expected a wachtplanner workbook.",
-                    )
-                ]
-            ) from None
-        raise RosterError(
-            [Issue(str(path), f"is not a readable Excel workbook ({exc}).")]
-        ) from None
-    except Exception as exc:
+        sheets = pd.read_excel(path, sheet_name=None, dtype=str, nrows=None)
+    except Exception as exc:  # zip and XML errors of a damaged file vary
         reason = type(exc).__name__
         raise RosterError(
             [
                 Issue(
                     str(path),
                     f"is not a readable Excel workbook (damaged, truncated or another kind of "
-                    f"zip file: {reason}); "
-                    "expected a .xlsx roster saved by Excel, LibreOffice or wachtplanner.",
+                    f"zip file: {reason}); expected a .xlsx roster saved by Excel, LibreOffice "
+                    "or wachtplanner.",
                 )
             ]
         ) from None
-    wanted = {XLSX_HEADERS["shift_id"]: "shift_id", XLSX_HEADERS["doctor_id"]: "doctor_id"}
-    missing = [header for header in wanted if header not in frame.columns]
-    if missing:
+    sheet = next((name for name in XLSX_ROSTER_SHEETS if name in sheets), None)
+    if sheet is None:
         raise RosterError(
             [
                 Issue(
-                    f"{path}: sheet {XLSX_ROSTER_SHEET}", f"missing column(s) {', '.join(missing)}."
+                    str(path),
+                    f"no sheet '{XLSX_ROSTER_SHEET}' (or 'Roster'); expected a wachtplanner "
+                    "workbook.",
                 )
             ]
         )
+    frame = sheets[sheet]
+    doctor_header = next(
+        (
+            h
+            for h in (XLSX_HEADERS["doctor_id"], XLSX_HEADERS_EN["doctor_id"])
+            if h in frame.columns
+        ),
+        XLSX_HEADERS["doctor_id"],
+    )
+    wanted = {XLSX_HEADERS["shift_id"]: "shift_id", doctor_header: "doctor_id"}
+    missing = [header for header in wanted if header not in frame.columns]
+    if missing:
+        raise RosterError(
+            [Issue(f"{path}: sheet {sheet}", f"missing column(s) {', '.join(missing)}.")]
+        )
     frame = frame.rename(columns=wanted)
     return [
-        (f"sheet {XLSX_ROSTER_SHEET} row {n}", {k: row[k] for k in ("shift_id", "doctor_id")})
+        (f"sheet {sheet} row {n}", {k: row[k] for k in ("shift_id", "doctor_id")})
         for n, row in enumerate(frame.to_dict("records"), start=2)
     ]
 

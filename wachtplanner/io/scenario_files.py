@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from wachtplanner.calendar import holiday_dates
+from wachtplanner.domain.events import apply_roster_events
 from wachtplanner.domain.scenario import Scenario
 from wachtplanner.exceptions import Issue, ScenarioError
 from wachtplanner.expand import ShiftInstance, expand_shifts
@@ -166,14 +167,18 @@ def load_scenario(path: Path) -> Scenario:
 
 
 def load_scenario_shifts(path: Path) -> tuple[Scenario, tuple[ShiftInstance, ...]]:
-    """Read a scenario and expand its shifts; a horizon without a single duty is an error.
+    """Read a scenario for rostering and expand its shifts.
+
+    The scenario's doctor_loss and doctor_join events are applied to its doctors
+    (:func:`~wachtplanner.domain.events.apply_roster_events`); a horizon without a single duty
+    is an error.
 
     Raises
     ------
     ScenarioError
         As :func:`load_scenario`, and when no shift type runs on any date of the horizon.
     """
-    scenario = load_scenario(path)
+    scenario = apply_roster_events(load_scenario(path))
     shifts = tuple(expand_shifts(scenario))
     if not shifts:
         horizon = scenario.horizon

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
+from wachtplanner.domain.events import apply_roster_events
 from wachtplanner.domain.rules import Rule
 from wachtplanner.domain.scenario import Scenario
 from wachtplanner.evaluation.objective import Evaluation, evaluate_roster
@@ -121,6 +122,7 @@ def solve(
     """
     params = params or SolverParams()
     started = time.perf_counter()
+    scenario = apply_roster_events(scenario)
     shifts = tuple(expand_shifts(scenario) if shifts is None else shifts)
     _check_fixed(scenario, shifts, [*fixed, *keep])
     instance = compile_instance(scenario, shifts, fixed=fixed)

@@ -51,6 +51,8 @@ def _role_allowed(ctx: PairContext, doctor: Doctor, shift: ShiftInstance) -> boo
 def _available(ctx: PairContext, doctor: Doctor, shift: ShiftInstance) -> bool:
     if doctor.stops_on is not None and shift.start_date >= doctor.stops_on:
         return False
+    if doctor.starts_on is not None and shift.start_date < doctor.starts_on:
+        return False
     away = ctx.unavailable_dates.get(doctor.id)
     return not away or away.isdisjoint(touched_dates(shift))
 
@@ -63,6 +65,11 @@ def _not_exempt(ctx: PairContext, doctor: Doctor, shift: ShiftInstance) -> bool:
 def _supervisor_reachable(ctx: PairContext, doctor: Doctor, shift: ShiftInstance) -> bool:
     if doctor.role != "trainee" or doctor.supervisor is None:
         return True
+    supervisor = ctx.scenario.doctors_by_id[doctor.supervisor]
+    if supervisor.stops_on is not None and shift.start_date >= supervisor.stops_on:
+        return False  # a lost supervisor supervises nobody
+    if supervisor.starts_on is not None and shift.start_date < supervisor.starts_on:
+        return False
     away = ctx.unavailable_dates.get(doctor.supervisor)
     return not away or away.isdisjoint(touched_dates(shift))
 

@@ -28,6 +28,7 @@ from wachtplanner.domain.rules import FeePolicy
 from wachtplanner.domain.scenario import Scenario
 from wachtplanner.evaluation.objective import Evaluation
 from wachtplanner.expand import ShiftInstance
+from wachtplanner.stats.quality import RosterQuality, roster_quality
 
 DOCTOR_COLUMNS = [
     "doctor_id",
@@ -42,7 +43,10 @@ DOCTOR_COLUMNS = [
     "holidays",
     "min_days_between_duties",
     "fee_eur",
+    "name",
+    "area",
 ]
+"""SPEC §3's columns in order, then the doctor's name and area (for readable tables)."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,8 @@ class Statistics:
     """Every real gap between consecutive duties of a doctor, in days (for the histogram)."""
     duties_per_month: pd.DataFrame
     """Doctors x months, number of duties (for the heat map)."""
+    quality: RosterQuality
+    """The coordinator's figures: bunching, streaks, hours per month, balance, holidays."""
 
 
 def _hours_between(a: datetime, b: datetime) -> float:
@@ -150,6 +156,8 @@ def compute_statistics(
                 "fee_eur": round(
                     sum(qualifying_hours(s, fees) * fees.rate_for(s.start.year) for s in mine), 2
                 ),
+                "name": doctor.name,
+                "area": scenario.area_of(doctor),
             }
         )
     doctors = pd.DataFrame(doctor_rows, columns=DOCTOR_COLUMNS)
@@ -159,6 +167,7 @@ def compute_statistics(
         fairness=_fairness(scenario, evaluation, duties),
         gaps_days=tuple(round(g, 3) for g in gaps),
         duties_per_month=_duties_per_month(scenario, duties),
+        quality=roster_quality(instances, roster, evaluation),
     )
 
 
@@ -232,4 +241,10 @@ def _duties_per_month(scenario: Scenario, duties: dict[str, list[ShiftInstance]]
         columns=["doctor_id", "month"],
     )
     table = counts.value_counts().unstack(fill_value=0)
-    return table.reindex([d.id for d in scenario.doctors], fill_value=0)
+    # Every month of the horizon, in calendar order (value_counts orders by frequency).
+    months = pd.period_range(scenario.horizon.start, scenario.horizon.end, freq="M")
+    return table.reindex(
+        index=[d.id for d in scenario.doctors],
+        columns=[f"{m.year:04d}-{m.month:02d}" for m in months],
+        fill_value=0,
+    )

@@ -21,11 +21,17 @@ from wachtplanner.io.doctor_import import import_doctors
     help="Write the YAML here instead of printing it.",
 )
 def command(source: Path, output: Path | None) -> None:
-    """Turn SOURCE (name, practice, area, fte, birth date, gmd, leave) into practices + doctors.
+    """Turn SOURCE (name, practice, area, fte, birth date, gmd, leave, avoid) into YAML.
 
-    Bad rows are reported by row number and column, all at once (exit 3).
+    Dutch or English headers (naam, praktijk, wachtgebied, vte, geboortedatum, verlof,
+    vermijden, ...), Belgian numbers (0,8) and dates (01/02/1970) are read; unknown columns
+    are warned about on stderr. Bad rows are reported by row number and column, all at once
+    (exit 3).
     """
-    sections = import_doctors(source)
+    warnings: list[str] = []
+    sections = import_doctors(source, warnings)
+    for warning in warnings:
+        click.echo(f"Warning: {warning}", err=True)
     text = yaml.safe_dump(sections, sort_keys=False, allow_unicode=True, width=100)
     if output is None:
         click.echo(text, nl=False)

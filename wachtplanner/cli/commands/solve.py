@@ -11,6 +11,7 @@ import click
 
 from wachtplanner.cli.options import (
     json_option,
+    language_option,
     output_dir_option,
     previous_option,
     scenario_argument,
@@ -20,6 +21,7 @@ from wachtplanner.cli.options import (
 )
 from wachtplanner.cli.report import echo_fairness, echo_penalties
 from wachtplanner.export.bundle import roster_bundle
+from wachtplanner.export.labels import Language
 from wachtplanner.io.atomic import replace_folder
 from wachtplanner.io.roster_files import (
     duty_history,
@@ -70,6 +72,7 @@ class _Progress:
 @previous_option
 @click.option("--seed", "random_seed", type=int, default=0, show_default=True)
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
+@language_option
 @json_option
 def command(
     scenario: Path,
@@ -79,6 +82,7 @@ def command(
     previous: Path | None,
     random_seed: int,
     quiet: bool,
+    language: Language,
     as_json: bool,
 ) -> None:
     """Solve SCENARIO and write the roster to OUTPUT (files are replaced only on success)."""
@@ -103,7 +107,9 @@ def command(
     assert evaluation is not None  # solve always checks the roster it returns
     generated_at = datetime.now(tz=UTC).replace(microsecond=0)
     history = duty_history(previous)[0] if previous is not None else None
-    files, document = roster_bundle(loaded, result, generated_at=generated_at, history=history)
+    files, document = roster_bundle(
+        loaded, result, generated_at=generated_at, history=history, language=language
+    )
     replace_folder(out_dir, files, command="solve")
     if as_json:
         summary = {k: v for k, v in document.items() if k != "assignments"}

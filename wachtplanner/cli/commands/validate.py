@@ -14,6 +14,10 @@ from wachtplanner.solver.instance import compile_instance
 from wachtplanner.solver.presolve import check_feasible_counts
 
 
+def _count(number: int, word: str) -> str:
+    return f"{number} {word}{'' if number == 1 else 's'}"
+
+
 @click.command("validate")
 @scenario_argument
 @json_option
@@ -39,11 +43,12 @@ def command(scenario: Path, as_json: bool) -> None:
         return
     click.echo(f"{scenario}: valid.")
     click.echo(
-        f"  {loaded.name}: {summary['doctors']} doctors, {summary['areas']} areas, "
-        f"{summary['posts']} posts, {loaded.horizon.start} to {loaded.horizon.end}."
+        f"  {loaded.name}: {_count(len(loaded.doctors), 'doctor')}, "
+        f"{_count(len(loaded.areas), 'area')}, {_count(len(loaded.posts), 'post')}, "
+        f"{loaded.horizon.start} to {loaded.horizon.end}."
     )
     for shift_type, count in sorted(by_type.items()):
-        click.echo(f"  {shift_type}: {count} instances")
+        click.echo(f"  {shift_type}: {_count(count, 'instance')}")
     click.echo(
         f"  {summary['duty_hours']} duty hours to cover; {instance.num_pairs} eligible "
         "(doctor, shift) pairs; every shift has enough eligible doctors."
