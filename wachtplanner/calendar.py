@@ -1,4 +1,11 @@
-"""Holiday calendar: the country's legal holidays from the `holidays` package, plus extras."""
+"""Holiday calendar: the country's legal holidays from the `holidays` package, plus extras.
+
+Belgium has 10 legal holidays (domain.md §1.2). The `holidays` package also lists Easter Sunday
+and Whit Sunday, which are Sundays anyway: they are dropped for BE, so holiday points and fee
+hours start on the eve of the legal holiday (Easter Monday, Whit Monday), not a day earlier.
+``holidays.extra`` adds days (11 July for Flanders, a bridge day), ``holidays.exclude`` removes
+them.
+"""
 
 from __future__ import annotations
 
@@ -49,12 +56,18 @@ def holiday_dates(spec: HolidaySpec, first_year: int, last_year: int) -> dict[da
         )
     years = tuple(range(first_year, last_year + 1))
     table = dict(_country_holidays(spec.country, spec.subdivision, years))
+    if spec.country == "BE":
+        for day in [d for d in table if holiday_key(d) in _NOT_LEGAL_IN_BE]:
+            del table[day]
     for day in spec.extra:
         table.setdefault(day, "Extra feestdag")
     for day in spec.exclude:
         table.pop(day, None)
     return table
 
+
+_NOT_LEGAL_IN_BE = ("easter", "whit_sunday")
+"""Sundays the `holidays` package lists for BE that are not among the 10 legal holidays."""
 
 _FIXED_KEYS: dict[tuple[int, int], HolidayKey] = {
     (1, 1): "new_year",

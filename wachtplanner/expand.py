@@ -17,6 +17,8 @@ This is the one place where wall-clock templates become instants. Rules, in orde
    the holiday window earn the holiday type's points and tags, the rest the weekend's.
 5. An instance belongs to the horizon when its local start date is inside it; a night that
    starts on the last day ends after it.
+6. A type with ``periods`` runs only on dates inside one of them; ``need_on`` sets another
+   ``need`` for instances starting on the given dates (the last matching entry wins).
 """
 
 from __future__ import annotations
@@ -139,7 +141,7 @@ def _raw_blocks(scenario: Scenario, holidays: dict[date, str]) -> list[_Block]:
         later = shift_type.span_days - (0 if shift_type.end <= shift_type.start else 1)
         day = first
         while day <= last:
-            if _runs_on(shift_type, day, holidays):
+            if shift_type.runs_on(day) and _runs_on(shift_type, day, holidays):
                 start = local_instant(day, shift_type.start, tz)
                 end = local_instant(day + timedelta(days=later), shift_type.end, tz)
                 window = [d for d in (day, day + timedelta(days=1)) if d in holidays]
@@ -279,7 +281,7 @@ def expand_shifts(scenario: Scenario) -> tuple[ShiftInstance, ...]:
                 scope_id=block.scope_id,
                 start=block.start,
                 end=block.end,
-                need=shift_type.need,
+                need=shift_type.need_for(block.start.date()),
                 roles=shift_type.roles,
                 points_by_tag=by_tag,
                 points_centi=total,

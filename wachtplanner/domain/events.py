@@ -3,7 +3,8 @@
 ``solve``, ``check``, ``stats``, ``publish`` and every other roster command read a scenario
 through :func:`apply_roster_events`, exactly as ``replan`` and ``simulate`` read the events: a
 ``doctor_loss`` gives the doctor no duty from its date on (``stops_on``), a ``doctor_join``
-adds the doctor with no duty before its date (``starts_on``). The result is idempotent.
+adds the doctor with no duty before its date (``starts_on``) and is then dropped from the
+events. Applying it twice gives the same scenario.
 """
 
 from __future__ import annotations
@@ -30,10 +31,10 @@ def apply_roster_events(scenario: Scenario) -> Scenario:
             date = loss.date.isoformat()
             doctor["stops_on"] = min(current, date) if current else date
     for join in joins:
-        if join.doctor.id in by_id:
-            continue
         joined = join.doctor.model_dump(by_alias=True, mode="json", exclude_unset=True)
         joined["starts_on"] = join.date.isoformat()
         doctors.append(joined)
         by_id[join.doctor.id] = joined
+    # A joined doctor is now one of the doctors; the event would name them twice.
+    document["events"] = [e for e in document.get("events", []) if e.get("type") != "doctor_join"]
     return Scenario.model_validate(document)

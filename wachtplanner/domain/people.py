@@ -10,7 +10,7 @@ from pydantic import Field, model_validator
 from wachtplanner.domain.base import Day, FrozenModel, Id, Text
 
 Role = Literal["gp", "trainee", "emergency", "replacement"]
-ExemptionReason = Literal["health", "age", "family", "practice"]
+ExemptionReason = Literal["health", "age", "family", "practice", "pregnancy"]
 HolidayKey = Literal[
     "new_year",
     "easter",
@@ -114,6 +114,19 @@ class Doctor(FrozenModel):
     """No duty starting on or after this date (a ``doctor_loss`` event, or ``replan``)."""
     starts_on: Day | None = None
     """No duty starting before this date (a ``doctor_join`` event)."""
+    pregnancy_due: Day | None = None
+    """Exempt from all duty from 3 months before this date to 3 months after (domain.md §7.3)."""
+
+    @property
+    def all_exemptions(self) -> tuple[Exemption, ...]:
+        """Return the granted exemptions, with the pregnancy preset's when a due date is set."""
+        if self.pregnancy_due is None:
+            return self.exemptions
+        due = self.pregnancy_due
+        preset = Exemption.model_validate(
+            {"reason": "pregnancy", "from": _add_months(due, -3), "to": _add_months(due, 3)}
+        )
+        return (*self.exemptions, preset)
 
     def age_on(self, day: date) -> int | None:
         """Return the doctor's age in whole years on ``day``, or None without a birth date."""
@@ -121,3 +134,12 @@ class Doctor(FrozenModel):
             return None
         born = self.birth_date
         return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def _add_months(day: date, months: int) -> date:
+    """Return the same day ``months`` later (or earlier), clamped to the month's last day."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = [31, 29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28, 31, 30, 31,
+            30, 31, 31, 30, 31, 30, 31][month]  # fmt: skip
+    return date(year, month + 1, min(day.day, last))

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from wachtplanner.domain.base import FrozenModel, LocalTime
+from wachtplanner.domain.base import FrozenModel, Id, LocalTime
 
 FairnessBasis = Literal["fte", "gmd", "equal"]
 
@@ -29,6 +29,7 @@ class Rule(StrEnum):
     WEEKEND_SPACING = "weekend_spacing"
     DUTIES_PER_7_DAYS = "duties_per_7_days"
     MIN_GAP = "min_gap"
+    MIN_DUTIES = "min_duties"
     EVEN_LOAD = "even_load"
     HOLIDAY_ROTATION = "holiday_rotation"
     AVOID = "avoid"
@@ -191,6 +192,49 @@ class FeePolicy(FrozenModel):
         return self.rates_eur_per_hour[max(known)] if known else 0.0
 
 
+class MinDutiesRule(FrozenModel):
+    """Every GP below ``below_age`` does at least ``count`` duties a year.
+
+    Pro rata (a quarter asks none), and where the pool allows: soft, ``weight`` per duty
+    missing, and never more than the shifts the GP could do at all.
+    """
+
+    count: int = Field(default=1, ge=0, le=52)
+    below_age: int = Field(default=65, ge=0, le=120)
+    weight: int = Field(default=1000, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_number(cls, value: Any) -> Any:
+        return _count_from_number(value, "count")
+
+    def required(self, horizon_days: int) -> int:
+        """Return the duties asked over a horizon of this many days."""
+        return round(self.count * horizon_days / 365)
+
+
+class LegalMinimum(FrozenModel):
+    """KB 30 July 2013: the least number of GPs on call for a population.
+
+    1 GP per ``day_per_inhabitants`` from 08:00 to 23:00 and 1 per ``night_per_inhabitants``
+    from 23:00 to 08:00, outside weekday practice hours (Mon-Fri 08:00-18:00, not holidays).
+    """
+
+    day_per_inhabitants: int = Field(default=100_000, gt=0)
+    night_per_inhabitants: int = Field(default=300_000, gt=0)
+
+
+class AgeRule(FrozenModel):
+    """From ``from_age`` on, a doctor's share of ``shift_types`` (all when empty) x ``factor``.
+
+    ``factor: 0`` exempts them from those types (no duty at all), ``0.5`` halves their share.
+    """
+
+    from_age: int = Field(ge=0, le=120)
+    shift_types: tuple[Id, ...] = ()
+    factor: float = Field(ge=0, le=1)
+
+
 class Rules(FrozenModel):
     """The circle's roster rules.
 
@@ -203,7 +247,11 @@ class Rules(FrozenModel):
     max_hours_per_month
         Monthly cap; a number, ``{hours, hard, weight_per_hour}``, or null for none.
     halve_from_age
-        Duty share x 0.5 from this age (a local rule, e.g. NW-Brabant); null disables it.
+        Duty share x 0.5 from this age (a local rule, e.g. NW-Brabant); null disables it. Not
+        used when ``age`` rules are given: those then say everything about age.
+    age
+        Age rules per kind of duty (:class:`AgeRule`): halve only weekends from 60, exempt from
+        weeknights from 65, and so on.
     avoid_weight
         Penalty for a duty that touches one of a doctor's ``avoid`` dates.
     max_consecutive_nights, max_duties_per_7_days, min_days_between_duties, even_load,
@@ -215,6 +263,9 @@ class Rules(FrozenModel):
     min_days_between_weekends: WeekendSpacingRule | None = WeekendSpacingRule()
     max_hours_per_month: MonthlyCapRule | None = MonthlyCapRule()
     halve_from_age: int | None = Field(default=60, ge=0)
+    age: tuple[AgeRule, ...] = Field(default=(), max_length=50)
+    min_duties_per_year: MinDutiesRule | None = MinDutiesRule()
+    legal_minimum: LegalMinimum | None = LegalMinimum()
     fairness: FairnessPolicy = FairnessPolicy()
     avoid_weight: int = Field(default=20, ge=0)
     fees: FeePolicy = FeePolicy()
@@ -223,3 +274,27 @@ class Rules(FrozenModel):
     min_days_between_duties: MinGapRule | None = MinGapRule()
     even_load: EvenLoadRule | None = EvenLoadRule()
     holiday_rotation: HolidayRotationRule | None = HolidayRotationRule()
+
+
+def age_factor(rules: Rules, age: int | None, shift_type: str) -> float:
+    """Return the factor age puts on a doctor's share of a shift type (1 when none applies).
+
+    With ``rules.age``: of the rules for this type (or for all types) with ``from_age <= age``,
+    the one with the highest ``from_age`` (the smallest factor among equals). Without them:
+    0.5 from ``halve_from_age``.
+    """
+    if age is None:
+        return 1.0
+    if rules.age:
+        matching = [
+            r
+            for r in rules.age
+            if r.from_age <= age and (not r.shift_types or shift_type in r.shift_types)
+        ]
+        if not matching:
+            return 1.0
+        oldest = max(r.from_age for r in matching)
+        return min(r.factor for r in matching if r.from_age == oldest)
+    if rules.halve_from_age is not None and age >= rules.halve_from_age:
+        return 0.5
+    return 1.0

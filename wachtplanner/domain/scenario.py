@@ -383,12 +383,33 @@ def _check_events(data: Mapping[str, Any]) -> list[Issue]:
     return issues
 
 
+def _check_age_rules(data: Mapping[str, Any]) -> list[Issue]:
+    shift_types = _ids(data, "shift_types")
+    rules = child(data, "rules")
+    issues: list[Issue] = []
+    for r_index, rule in enumerate(_list(child(rules, "age"))):
+        for s_index, shift_type in enumerate(_str_list(child(rule, "shift_types"))):
+            if shift_type not in shift_types:
+                issues.append(
+                    Issue(
+                        f"rules.age[{r_index}].shift_types[{s_index}]",
+                        unknown_ref("shift type", shift_type, shift_types),
+                    )
+                )
+    return issues
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 _CROSS_CHECKS: tuple[Callable[[Mapping[str, Any]], list[Issue]], ...] = (
     _check_unique_ids,
     _check_organisation,
     _check_doctors,
     _check_shift_types,
     _check_events,
+    _check_age_rules,
 )
 
 __all__ = ["HolidaySpec", "Horizon", "Id", "Scenario"]

@@ -2,17 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import date
+from typing import Literal, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from wachtplanner.domain.base import FrozenModel, Id, LocalTime, Text
+from wachtplanner.domain.base import Day, FrozenModel, Id, LocalTime, Text
 from wachtplanner.domain.people import Role
 
 Scope = Literal["area", "post", "practice", "emergency_point"]
 DayToken = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun", "holiday", "holiday_eve"]
 
 WEEKDAY_TOKENS: tuple[DayToken, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class Period(FrozenModel):
+    """An inclusive range of dates."""
+
+    start: Day = Field(alias="from")
+    end: Day = Field(alias="to")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.end < self.start:
+            msg = f"to {self.end.isoformat()} is before from {self.start.isoformat()}"
+            raise ValueError(msg)
+        return self
+
+
+class NeedOn(Period):
+    """Another staffing level on a range of dates."""
+
+    need: int = Field(ge=1)
 
 
 class ShiftType(FrozenModel):
@@ -43,6 +64,12 @@ class ShiftType(FrozenModel):
     merge_with_weekend
         A holiday block that overlaps or touches a weekend block of the same unit extends that
         weekend instead of creating a second, overlapping block.
+    periods
+        When the type runs at all (by the local start date of an instance): a dagwacht only in
+        the flu season, vaccination days on given dates. Always when empty.
+    need_on
+        Another ``need`` on given dates (twice the staff at Christmas); the last entry that
+        covers a date wins.
     """
 
     id: Id
@@ -60,6 +87,20 @@ class ShiftType(FrozenModel):
     tags: tuple[Id, ...] = ()
     merge_with_weekend: bool = False
     location: Text | None = None
+    periods: tuple[Period, ...] = Field(default=(), max_length=366)
+    need_on: tuple[NeedOn, ...] = Field(default=(), max_length=366)
+
+    def runs_on(self, day: date) -> bool:
+        """Return whether an instance may start on this local date (``periods``)."""
+        return not self.periods or any(p.start <= day <= p.end for p in self.periods)
+
+    def need_for(self, day: date) -> int:
+        """Return the staff an instance starting on this date needs (``need_on``, else ``need``)."""
+        need = self.need
+        for entry in self.need_on:
+            if entry.start <= day <= entry.end:
+                need = entry.need
+        return need
 
     @property
     def display_label(self) -> str:

@@ -16,7 +16,7 @@ from wachtplanner.calendar import holiday_key, weekend_of
 from wachtplanner.constants import POINTS_SCALE
 from wachtplanner.domain.people import DateRange, Doctor
 from wachtplanner.domain.roster import Roster
-from wachtplanner.domain.rules import Rule
+from wachtplanner.domain.rules import Rule, age_factor
 from wachtplanner.domain.scenario import Scenario
 from wachtplanner.evaluation.fairness import ExpectedLoad, period_index
 from wachtplanner.expand import ShiftInstance
@@ -60,6 +60,40 @@ class CheckContext:
         for duties in grouped.values():
             duties.sort(key=lambda d: d.instance.start)
         return grouped
+
+    def could_take(self, doctor: Doctor, at_most: int) -> int:
+        """Return how many instances a doctor could take at all, counting up to ``at_most``.
+
+        Scope, role, dates and exemptions: what "where the pool allows" means for the
+        minimum-duties rule.
+        """
+        count = 0
+        for instance in self.instances:
+            if _could_take(self.scenario, doctor, instance):
+                count += 1
+                if count >= at_most:
+                    break
+        return count
+
+
+def _could_take(scenario: Scenario, doctor: Doctor, instance: ShiftInstance) -> bool:
+    if doctor.role not in instance.roles:
+        return False
+    if not scenario.doctor_in_unit(doctor, instance.scope, instance.scope_id):
+        return False
+    if doctor.stops_on is not None and instance.start_date >= doctor.stops_on:
+        return False
+    if doctor.starts_on is not None and instance.start_date < doctor.starts_on:
+        return False
+    if any(_touches(instance, period) for period in doctor.unavailable):
+        return False
+    age = doctor.age_on(instance.start_date)
+    if age_factor(scenario.rules, age, instance.shift_type) == 0:
+        return False
+    return not any(
+        (not e.shift_types or instance.shift_type in e.shift_types) and _touches(instance, e)
+        for e in doctor.all_exemptions
+    )
 
 
 def _when(instance: ShiftInstance) -> str:
@@ -203,7 +237,19 @@ def check_exemption(ctx: CheckContext) -> list[Violation]:
     """Nobody works a shift type they are exempt from, within the exemption's dates."""
     violations = []
     for duty in ctx.duties:
-        for exemption in duty.doctor.exemptions:
+        age = duty.doctor.age_on(duty.instance.start_date)
+        if age_factor(ctx.scenario.rules, age, duty.instance.shift_type) == 0:
+            violations.append(
+                Violation(
+                    Rule.EXEMPTION,
+                    True,
+                    f"{duty.doctor.id} is {age}: exempt from {duty.instance.shift_type} by the "
+                    f"age rules, but has {duty.instance.shift_id}.",
+                    duty.instance.shift_id,
+                    duty.doctor.id,
+                )
+            )
+        for exemption in duty.doctor.all_exemptions:
             covers_type = (
                 not exemption.shift_types or duty.instance.shift_type in exemption.shift_types
             )
@@ -540,6 +586,42 @@ def check_min_gap(ctx: CheckContext) -> list[Violation]:
     return violations
 
 
+def check_min_duties(ctx: CheckContext) -> list[Violation]:
+    """Soft: every GP below the age limit does at least the duties asked (pro rata a year).
+
+    The ask is capped at the shifts the doctor could do at all ("where the pool allows").
+    """
+    rule = ctx.scenario.rules.min_duties_per_year
+    if rule is None or rule.weight == 0:
+        return []
+    horizon = ctx.scenario.horizon
+    asked = rule.required((horizon.end - horizon.start).days + 1)
+    if asked == 0:
+        return []
+    violations = []
+    for doctor in ctx.scenario.doctors:
+        age = doctor.age_on(horizon.start)
+        if doctor.role != "gp" or (age is not None and age >= rule.below_age):
+            continue
+        done = len(ctx.by_doctor.get(doctor.id, []))
+        if done >= asked:
+            continue
+        wanted = ctx.could_take(doctor, asked)
+        if done < wanted:
+            violations.append(
+                Violation(
+                    Rule.MIN_DUTIES,
+                    False,
+                    f"{doctor.id} has {done} duties; every GP under {rule.below_age} does at "
+                    f"least {wanted} this period.",
+                    None,
+                    doctor.id,
+                    (wanted - done) * rule.weight,
+                )
+            )
+    return violations
+
+
 def check_even_load(ctx: CheckContext) -> list[Violation]:
     """Soft: cumulative points at the end of each period stay near the pro-rata target.
 
@@ -616,6 +698,7 @@ RULE_CHECKS: dict[Rule, Callable[[CheckContext], list[Violation]]] = {
     Rule.WEEKEND_SPACING: check_weekend_spacing,
     Rule.DUTIES_PER_7_DAYS: check_duties_per_7_days,
     Rule.MIN_GAP: check_min_gap,
+    Rule.MIN_DUTIES: check_min_duties,
     Rule.EVEN_LOAD: check_even_load,
     Rule.HOLIDAY_ROTATION: check_holiday_rotation,
     Rule.AVOID: check_avoid,

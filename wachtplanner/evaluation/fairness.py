@@ -1,6 +1,7 @@
 """Fairness targets: each doctor's share of each tag's points, net of carry-over.
 
-A doctor's weight on an instance is ``basis`` (fte, gmd or 1) x 0.5 from ``halve_from_age`` x 0
+A doctor's weight on an instance is ``basis`` (fte, gmd or 1) x the age factor (``rules.age``, or
+0.5 from ``halve_from_age``; 0 exempts) x 0
 while exempt from that shift type, and 0 from the doctor's ``stops_on`` date and before their
 ``starts_on`` date. The instance's
 points x need are split over its pool (the
@@ -21,6 +22,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from wachtplanner.constants import POINTS_SCALE
 from wachtplanner.domain.people import Doctor
+from wachtplanner.domain.rules import age_factor
 from wachtplanner.domain.scenario import Scenario
 from wachtplanner.expand import ShiftInstance
 
@@ -63,7 +65,7 @@ def local_midnight(day: date, tz: tzinfo | None) -> datetime:
 def exempt_from(doctor: Doctor, instance: ShiftInstance) -> bool:
     """Return whether a granted exemption covers any part of an instance."""
     tz = instance.start.tzinfo
-    for exemption in doctor.exemptions:
+    for exemption in doctor.all_exemptions:
         if exemption.shift_types and instance.shift_type not in exemption.shift_types:
             continue
         begins_before_end = (
@@ -80,11 +82,8 @@ def exempt_from(doctor: Doctor, instance: ShiftInstance) -> bool:
 def duty_weight(scenario: Scenario, doctor: Doctor, instance: ShiftInstance) -> float:
     """Return a pool member's weight on an instance (0 while exempt)."""
     weight = _basis(scenario, doctor)
-    halve_from = scenario.rules.halve_from_age
-    age = doctor.age_on(instance.start_date)
-    if halve_from is not None and age is not None and age >= halve_from:
-        weight *= 0.5
-    if exempt_from(doctor, instance):
+    weight *= age_factor(scenario.rules, doctor.age_on(instance.start_date), instance.shift_type)
+    if weight == 0 or exempt_from(doctor, instance):
         return 0.0
     if doctor.stops_on is not None and instance.start_date >= doctor.stops_on:
         return 0.0

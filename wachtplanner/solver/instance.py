@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from wachtplanner.calendar import holiday_key
 from wachtplanner.domain.people import Doctor
 from wachtplanner.domain.roster import Assignment, Roster
+from wachtplanner.domain.rules import age_factor
 from wachtplanner.domain.scenario import Scenario
 from wachtplanner.evaluation.fairness import (
     ExpectedLoad,
@@ -58,7 +59,8 @@ def _available(ctx: PairContext, doctor: Doctor, shift: ShiftInstance) -> bool:
 
 
 def _not_exempt(ctx: PairContext, doctor: Doctor, shift: ShiftInstance) -> bool:
-    del ctx
+    if age_factor(ctx.scenario.rules, doctor.age_on(shift.start_date), shift.shift_type) == 0:
+        return False
     return not exempt_from(doctor, shift)
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from itertools import pairwise
 
 import numpy as np
@@ -68,35 +68,67 @@ def _hours_between(a: datetime, b: datetime) -> float:
     return (b.astimezone(UTC) - a.astimezone(UTC)).total_seconds() / 3600
 
 
-def _night_window_hours(shift: ShiftInstance, fees: FeePolicy) -> float:
-    tz = shift.start.tzinfo
+def _period_of(instant: datetime, tz: tzinfo, fees: FeePolicy, holidays: frozenset[date]) -> str:
+    """Return the RIZIV fee period a moment falls in: weekend, holiday, night or none.
+
+    The weekend runs Friday 19:00 to Monday 08:00 (night window edges) and wins over a holiday
+    on a Saturday or Sunday: that is one period, not two. A holiday on a weekday is the day
+    itself, 00:00-24:00. Otherwise the weekday evening and night window (19:00-08:00).
+    """
+    local = instant.astimezone(tz)
     opens, closes = fees.night_window
-    total = 0.0
-    day = shift.start_date - timedelta(days=1)
-    while datetime.combine(day, opens, tzinfo=tz) < shift.end:
-        window_start = datetime.combine(day, opens, tzinfo=tz)
-        window_end = datetime.combine(day + timedelta(days=1), closes, tzinfo=tz)
-        start, end = max(window_start, shift.start), min(window_end, shift.end)
-        if start < end:
-            total += _hours_between(start, end)
-        day += timedelta(days=1)
-    return total
+    weekday, clock = local.weekday(), local.time()
+    in_weekend = (
+        (weekday == 4 and clock >= opens) or weekday in (5, 6) or (weekday == 0 and clock < closes)
+    )
+    if in_weekend:
+        return "weekend"
+    if local.date() in holidays:
+        return "holiday"
+    if clock >= opens or clock < closes:
+        return "night"
+    return "none"
 
 
 def qualifying_hours(shift: ShiftInstance, fees: FeePolicy) -> float:
     """Return the hours of a duty that earn the availability fee (domain.md §3).
 
-    A weekend block qualifies up to ``weekend_max_hours`` plus ``holiday_max_hours`` per holiday
-    merged into it; a holiday block up to ``holiday_max_hours`` per holiday; any other duty for
-    its hours inside the weekday night window (so day duty earns none).
+    Each moment of the duty belongs to one RIZIV period (:func:`_period_of`): weekend hours
+    count up to ``weekend_max_hours`` per weekend, holiday hours up to ``holiday_max_hours`` per
+    holiday, weekday evening and night hours all, day hours none. So a stand-alone holiday block
+    (eve 19:00 to the day after 08:00) earns the eve's evening and the next night as weekday
+    night hours besides the holiday's 24 h, and a holiday on a Saturday adds nothing to its
+    weekend. Real elapsed time: a night over a DST change counts 12 or 14 h.
     """
-    if shift.weekend:
-        return min(
-            shift.hours, fees.weekend_max_hours + fees.holiday_max_hours * len(shift.holidays)
-        )
-    if shift.holidays:
-        return min(shift.hours, fees.holiday_max_hours * len(shift.holidays))
-    return _night_window_hours(shift, fees)
+    tz = shift.start.tzinfo
+    assert tz is not None  # expand makes every instant aware
+    holidays = frozenset(shift.holidays)
+    opens, closes = fees.night_window
+    cuts = {shift.start, shift.end}
+    day = shift.start.astimezone(tz).date() - timedelta(days=1)
+    while day <= shift.end.astimezone(tz).date():
+        for clock in (time(0), opens, closes):
+            instant = datetime.combine(day, clock, tzinfo=tz)
+            if shift.start < instant < shift.end:
+                cuts.add(instant)
+        day += timedelta(days=1)
+    ordered = sorted(cuts, key=lambda moment: moment.astimezone(UTC))
+    minutes: dict[tuple[str, date], float] = defaultdict(float)
+    for begin, finish in pairwise(ordered):
+        period = _period_of(begin, tz, fees, holidays)
+        local = begin.astimezone(tz).date()
+        # A weekend is keyed by its Monday, a holiday by its date, nights all together.
+        key = local + timedelta(days=(7 - local.weekday()) % 7) if period == "weekend" else local
+        minutes[period, key if period != "night" else date.min] += _hours_between(begin, finish)
+    total = 0.0
+    for (period, _), hours in minutes.items():
+        if period == "weekend":
+            total += min(hours, fees.weekend_max_hours)
+        elif period == "holiday":
+            total += min(hours, fees.holiday_max_hours)
+        elif period == "night":
+            total += hours
+    return round(total, 4)
 
 
 def _gini(values: np.ndarray) -> float:

@@ -12,6 +12,8 @@ from wachtplanner.cli.options import json_option, scenario_argument
 from wachtplanner.io.scenario_files import load_scenario_shifts
 from wachtplanner.solver.instance import compile_instance
 from wachtplanner.solver.presolve import check_feasible_counts
+from wachtplanner.stats.legal import describe_shortfalls, legal_shortfalls
+from wachtplanner.stats.trainees import trainee_warnings
 
 
 def _count(number: int, word: str) -> str:
@@ -27,6 +29,13 @@ def command(scenario: Path, as_json: bool) -> None:
     instance = compile_instance(loaded, shifts)
     check_feasible_counts(instance)
     by_type = Counter(s.shift_type for s in shifts)
+    warnings = [
+        *(
+            f"legal minimum (KB 30 July 2013): {line}"
+            for line in describe_shortfalls(loaded, legal_shortfalls(loaded, shifts))
+        ),
+        *trainee_warnings(loaded, shifts),
+    ]
     summary = {
         "file": str(scenario),
         "name": loaded.name,
@@ -37,6 +46,7 @@ def command(scenario: Path, as_json: bool) -> None:
         "shift_instances": dict(sorted(by_type.items())),
         "eligible_pairs": instance.num_pairs,
         "duty_hours": round(sum(s.hours * s.need for s in shifts), 1),
+        "warnings": warnings,
     }
     if as_json:
         click.echo(json.dumps(summary, indent=2))
@@ -53,3 +63,5 @@ def command(scenario: Path, as_json: bool) -> None:
         f"  {summary['duty_hours']} duty hours to cover; {instance.num_pairs} eligible "
         "(doctor, shift) pairs; every shift has enough eligible doctors."
     )
+    for warning in warnings:
+        click.echo(f"  Warning: {warning}")

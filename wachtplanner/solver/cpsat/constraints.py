@@ -291,6 +291,37 @@ def build_even_load(ctx: BuildContext) -> None:
             ctx.penalties[Rule.EVEN_LOAD].append(Penalty(rule.weight, whole))
 
 
+def min_duty_doctors(ctx: BuildContext) -> list[tuple[int, int]]:
+    """Return (doctor, duties asked) for every GP the minimum-duties rule asks something of."""
+    inst = ctx.instance
+    rule = inst.scenario.rules.min_duties_per_year
+    if rule is None:
+        return []
+    asked = rule.required(inst.num_days)
+    start = inst.scenario.horizon.start
+    out = []
+    for d_idx, doctor in enumerate(inst.doctors):
+        age = doctor.age_on(start)
+        if doctor.role != "gp" or (age is not None and age >= rule.below_age):
+            continue
+        wanted = min(asked, len(ctx.eligible(d_idx)))
+        if wanted > 0:
+            out.append((d_idx, wanted))
+    return out
+
+
+def build_min_duties(ctx: BuildContext) -> None:
+    """Soft: weight x max(0, asked - duties) per GP below the age limit (pro rata a year)."""
+    rule = ctx.instance.scenario.rules.min_duties_per_year
+    if rule is None or rule.weight == 0:
+        return
+    for d_idx, wanted in min_duty_doctors(ctx):
+        duties = sum(ctx.x[d_idx, s] for s in ctx.eligible(d_idx))
+        short = ctx.model.new_int_var(0, wanted, "")
+        ctx.model.add_max_equality(short, [0, wanted - duties])
+        ctx.penalties[Rule.MIN_DUTIES].append(Penalty(rule.weight, short))
+
+
 def build_holiday_rotation(ctx: BuildContext) -> None:
     """Soft: weight x x[d, s] when s covers a holiday doctor d did last year."""
     rule = ctx.instance.scenario.rules.holiday_rotation
@@ -329,6 +360,7 @@ RULE_BUILDERS: dict[Rule, Callable[[BuildContext], None]] = {
     Rule.WEEKEND_SPACING: build_weekend_spacing,
     Rule.DUTIES_PER_7_DAYS: build_duties_per_7_days,
     Rule.MIN_GAP: build_min_gap,
+    Rule.MIN_DUTIES: build_min_duties,
     Rule.EVEN_LOAD: build_even_load,
     Rule.HOLIDAY_ROTATION: build_holiday_rotation,
     Rule.AVOID: build_avoid,
