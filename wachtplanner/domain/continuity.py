@@ -20,6 +20,14 @@ class ContinuityParams(FrozenModel):
     acute_share: float = Field(default=0.3, ge=0, le=1)
     overflow_consults_per_week: float = Field(default=0, ge=0)
     """Acute consultations a week that overflow duty (a rotating overflow doctor) can absorb."""
+    stop_intake_months_before_retirement: int = Field(default=6, ge=0, le=60)
+    """A retiring GP takes no new patients this many months before leaving."""
+    initial_unattached: dict[Id, int] = Field(default_factory=dict)
+    """Per area, citizens without a GP at the start (case 2: who cannot find one)."""
+    newcomers_per_week: dict[Id, float] = Field(default_factory=dict)
+    """Per area, new residents a week looking for a GP."""
+    gp_poor_age_limit: int = Field(default=65, ge=0, le=120)
+    """Impulseo counts GPs under this age for the GP-poor threshold."""
 
 
 class DoctorLoss(FrozenModel):
@@ -55,6 +63,15 @@ class DoctorJoin(FrozenModel):
     date: Day
 
 
+class FteChange(FrozenModel):
+    """A doctor works less (or more) from ``date``: burnout, winding down, returning."""
+
+    type: Literal["fte_change"]
+    doctor: Id
+    date: Day
+    fte: float = Field(gt=0, le=1)
+
+
 class RetirementWave(FrozenModel):
     """Doctors at or above ``min_age`` stop over a number of years.
 
@@ -70,6 +87,6 @@ class RetirementWave(FrozenModel):
 
 
 Event = Annotated[
-    DoctorLoss | PatientStop | AcceptingChange | DoctorJoin | RetirementWave,
+    DoctorLoss | PatientStop | AcceptingChange | DoctorJoin | FteChange | RetirementWave,
     Field(discriminator="type"),
 ]

@@ -58,3 +58,7 @@ class EmergencyPoint(FrozenModel):
     consults_per_session: float = Field(default=16, ge=0)
     start: Day | None = Field(default=None, alias="from")
     until: Day | None = None
+    serves: Literal["all", "acute"] = "all"
+    """``all`` consultations of the unattached in its area (as Noodpunt 2060), or only acute."""
+    areas: tuple[Id, ...] = ()
+    """Areas whose unattached patients it serves besides its own ``area``."""

@@ -13,27 +13,41 @@ import pandas as pd
 from wachtplanner.export.report import STYLE, svg_figure
 from wachtplanner.simulation.weekly import Simulation
 
-TIMELINE_COLUMNS = [
-    "week",
-    "start",
-    "attached",
-    "unattached",
-    "acute_demand",
-    "served_overflow",
-    "served_emergency",
-    "unmet",
-    "rehomed",
-]
+TIMELINE_COLUMNS = {
+    "week": "week",
+    "start": "start",
+    "attached": "attached",
+    "unattached": "unattached",
+    "contacts_demand": "contacts_demand",
+    "acute_demand": "acute_demand",
+    "served_overflow": "served_by_overflow",
+    "served_emergency": "served_by_emergency_points",
+    "unmet": "unmet",
+    "unmet_acute": "unmet_acute",
+    "rehomed": "rehomed",
+}
+"""WeekRow attribute -> timeline column (SPEC §6 and §7 names)."""
 
 
-def timeline_frame(simulation: Simulation) -> pd.DataFrame:
-    """Return one row per week, with ``gmd_per_fte:<practice>`` columns after the SPEC ones."""
+def timeline_frame(simulation: Simulation, areas: Sequence[str] = ()) -> pd.DataFrame:
+    """Return one row per week: the SPEC columns, then the per practice, GP and area ones.
+
+    ``gmd_per_fte:<practice>``, ``contacts_per_week:<doctor>`` for every GP who absorbed
+    patients, and ``gp_poor:<area>`` (1 when the area is below the GP-poor threshold that week).
+    """
+    absorbing = sorted({d for row in simulation.rows for d in row.contacts_per_week})
     rows = []
     for row in simulation.rows:
-        record: dict[str, Any] = {c: getattr(row, c) for c in TIMELINE_COLUMNS}
+        record: dict[str, Any] = {
+            column: getattr(row, attribute) for attribute, column in TIMELINE_COLUMNS.items()
+        }
         record["start"] = row.start.isoformat()
         for practice, value in row.gmd_per_fte.items():
             record[f"gmd_per_fte:{practice}"] = value
+        for doctor in absorbing:
+            record[f"contacts_per_week:{doctor}"] = row.contacts_per_week.get(doctor, 0.0)
+        for area in areas:
+            record[f"gp_poor:{area}"] = int(area in row.gp_poor)
         rows.append(record)
     return pd.DataFrame(rows)
 
@@ -48,8 +62,15 @@ def summary(name: str, simulation: Simulation) -> dict[str, Any]:
         "weeks_until_everyone_attached": simulation.weeks_until_all_attached,
         "peak_unattached_patients": simulation.peak_unattached,
         "unattached_at_end": simulation.rows[-1].unattached if simulation.rows else 0,
-        "peak_unmet_acute_per_week": simulation.peak_unmet,
-        "total_unmet_acute": round(simulation.total_unmet, 1),
+        "peak_unmet_per_week": simulation.peak_unmet,
+        "total_unmet_contacts": round(simulation.total_unmet, 1),
+        "total_unmet_acute": round(sum(r.unmet_acute for r in simulation.rows), 1),
+        "total_contacts_demand": round(sum(r.contacts_demand for r in simulation.rows), 1),
+        "gp_poor_weeks": simulation.gp_poor_weeks,
+        "first_gp_poor_week": simulation.first_gp_poor_week(),
+        "peak_contacts_per_week_absorbing_gp": max(
+            (v for r in simulation.rows for v in r.contacts_per_week.values()), default=0.0
+        ),
         "total_served_by_emergency_points": round(
             sum(r.served_emergency for r in simulation.rows), 1
         ),
@@ -61,9 +82,11 @@ def summary(name: str, simulation: Simulation) -> dict[str, Any]:
     }
 
 
-def continuity_files(name: str, simulation: Simulation) -> dict[str, bytes]:
+def continuity_files(
+    name: str, simulation: Simulation, areas: Sequence[str] = ()
+) -> dict[str, bytes]:
     """Return timeline.csv, summary.json and report.html of one simulation."""
-    timeline = timeline_frame(simulation)
+    timeline = timeline_frame(simulation, areas)
     return {
         "timeline.csv": timeline.to_csv(index=False).encode("utf-8"),
         "summary.json": (json.dumps(summary(name, simulation), indent=2) + "\n").encode("utf-8"),
@@ -76,8 +99,13 @@ def continuity_report(runs: Sequence[tuple[str, Simulation]]) -> bytes:
     charts = []
     for column, title, chart_id in (
         ("unattached", "Patiënten zonder huisarts per week", "unattached"),
-        ("unmet", "Onbeantwoorde acute zorgvraag per week (consultaties)", "unmet"),
-        ("served_emergency", "Opgevangen door noodpunten per week", "emergency"),
+        (
+            "contacts_demand",
+            "Zorgvraag van patiënten zonder huisarts (consultaties/week)",
+            "demand",
+        ),
+        ("unmet", "Onbeantwoorde zorgvraag per week (consultaties)", "unmet"),
+        ("served_by_emergency_points", "Opgevangen door noodpunten per week", "emergency"),
     ):
         figure, axis = plt.subplots(figsize=(9, 3.5))
         for name, simulation in runs:
@@ -99,8 +127,22 @@ def continuity_report(runs: Sequence[tuple[str, Simulation]]) -> bytes:
     figure.autofmt_xdate()
     figure.tight_layout()
     charts.append(svg_figure(figure, "gmd-per-fte", f"GMD per FTE per praktijk – {name}"))
+    absorbing = [c for c in frame.columns if c.startswith("contacts_per_week:")]
+    if absorbing:
+        figure, axis = plt.subplots(figsize=(9, 3.5))
+        for column in absorbing:
+            axis.plot(pd.to_datetime(frame["start"]), frame[column], label=column.split(":", 1)[1])
+        axis.set_ylabel("consultaties/week")
+        axis.legend(fontsize=7, ncols=3)
+        figure.autofmt_xdate()
+        figure.tight_layout()
+        charts.append(
+            svg_figure(
+                figure, "absorbing-load", f"Last van de huisartsen die patiënten opnamen – {name}"
+            )
+        )
     table = pd.DataFrame([summary(n, s) for n, s in runs]).drop(
-        columns=["gmd_per_fte_before", "gmd_per_fte_after", "departures"]
+        columns=["gmd_per_fte_before", "gmd_per_fte_after", "departures", "first_gp_poor_week"]
     )
     parts = [
         "<!DOCTYPE html>",
