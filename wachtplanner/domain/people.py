@@ -109,6 +109,8 @@ class Doctor(FrozenModel):
     exemptions: tuple[Exemption, ...] = Field(default=(), max_length=200)
     unavailable: tuple[Unavailability, ...] = Field(default=(), max_length=1000)
     avoid: tuple[Day, ...] = Field(default=(), max_length=1000)
+    prefer: tuple[Day, ...] = Field(default=(), max_length=1000)
+    """Dates (weekends) the doctor would rather work; other weekend duties cost a little."""
     carry_over: CarryOver = CarryOver()
     stops_on: Day | None = None
     """No duty starting on or after this date (a ``doctor_loss`` event, or ``replan``)."""

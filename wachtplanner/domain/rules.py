@@ -33,6 +33,7 @@ class Rule(StrEnum):
     EVEN_LOAD = "even_load"
     HOLIDAY_ROTATION = "holiday_rotation"
     AVOID = "avoid"
+    PREFER = "prefer"
 
 
 def _count_from_number(value: Any, key: str) -> Any:
@@ -254,6 +255,8 @@ class Rules(FrozenModel):
         weeknights from 65, and so on.
     avoid_weight
         Penalty for a duty that touches one of a doctor's ``avoid`` dates.
+    prefer_weight
+        Penalty for a weekend duty of a doctor with ``prefer`` dates that touches none of them.
     max_consecutive_nights, max_duties_per_7_days, min_days_between_duties, even_load,
     holiday_rotation
         Spread over time; each on by default, null disables it.
@@ -268,6 +271,7 @@ class Rules(FrozenModel):
     legal_minimum: LegalMinimum | None = LegalMinimum()
     fairness: FairnessPolicy = FairnessPolicy()
     avoid_weight: int = Field(default=20, ge=0)
+    prefer_weight: int = Field(default=5, ge=0)
     fees: FeePolicy = FeePolicy()
     max_consecutive_nights: ConsecutiveNightsRule | None = ConsecutiveNightsRule()
     max_duties_per_7_days: DutiesPer7DaysRule | None = DutiesPer7DaysRule()

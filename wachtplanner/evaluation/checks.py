@@ -684,6 +684,28 @@ def check_holiday_rotation(ctx: CheckContext) -> list[Violation]:
     return violations
 
 
+def check_prefer(ctx: CheckContext) -> list[Violation]:
+    """Soft: ``prefer_weight`` for a weekend duty on none of the doctor's ``prefer`` dates."""
+    weight = ctx.scenario.rules.prefer_weight
+    violations = []
+    for duty in ctx.duties:
+        wanted = set(duty.doctor.prefer)
+        if not wanted or weight == 0 or not duty.instance.weekend:
+            continue
+        if wanted.isdisjoint(_dates_touched(duty.instance)):
+            violations.append(
+                Violation(
+                    Rule.PREFER,
+                    False,
+                    f"{duty.doctor.id} prefers other weekends than {duty.instance.shift_id}.",
+                    duty.instance.shift_id,
+                    duty.doctor.id,
+                    weight,
+                )
+            )
+    return violations
+
+
 RULE_CHECKS: dict[Rule, Callable[[CheckContext], list[Violation]]] = {
     Rule.COVERAGE: check_coverage,
     Rule.SCOPE: check_scope,
@@ -702,6 +724,7 @@ RULE_CHECKS: dict[Rule, Callable[[CheckContext], list[Violation]]] = {
     Rule.EVEN_LOAD: check_even_load,
     Rule.HOLIDAY_ROTATION: check_holiday_rotation,
     Rule.AVOID: check_avoid,
+    Rule.PREFER: check_prefer,
 }
 
 

@@ -16,24 +16,26 @@ What is logged and which headers every response carries: ``serve.middleware``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from wachtplanner.domain.scenario import Scenario
-from wachtplanner.expand import ShiftInstance, expand_shifts
+from wachtplanner.expand import expand_shifts
+from wachtplanner.serve import coordinator, gp
 from wachtplanner.serve.conditional import not_modified
 from wachtplanner.serve.i18n import pick_language, translator
 from wachtplanner.serve.middleware import Guard
+from wachtplanner.serve.state import AppState, render, state, templates
+from wachtplanner.store.app_data import app_secret
 from wachtplanner.store.db import Store
 
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
@@ -41,64 +43,28 @@ CALENDAR = "text/calendar; charset=utf-8"
 DAYS_SHOWN = 7
 
 
-@dataclass
-class AppState:
-    """What every request handler reads: the store, the scenario and its shifts."""
-
-    store: Store
-    scenario: Scenario
-    shifts: dict[str, ShiftInstance]
-    templates: Environment
-    units: dict[str, str]
-
-
-def templates() -> Environment:
-    """Return the Jinja2 environment of the app's templates (autoescaped)."""
-    return Environment(
-        loader=PackageLoader("wachtplanner.serve", "templates"),
-        autoescape=select_autoescape(["html", "xml"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
-def _state(request: Request) -> AppState:
-    state: AppState = request.app.state.wachtplanner
-    return state
-
-
 def _not_found() -> Response:
     return PlainTextResponse("not found\n", status_code=404)
 
 
-def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    """Render a template in the request's language."""
-    language = pick_language(
-        request.query_params.get("lang"), request.headers.get("accept-language")
-    )
-    template = _state(request).templates.get_template(name)
-    body = template.render(lang=language, t=translator(language), **context)
-    return HTMLResponse(body, status_code=status_code)
-
-
 async def feed(request: Request) -> Response:
     """Serve a feed by its secret token."""
-    state = _state(request)
+    app = state(request)
     token = str(request.path_params["token"])
     if not TOKEN.match(token):
         return _not_found()
-    found = state.store.token_subject(token)
+    found = app.store.token_subject(token)
     if found is None:
         return _not_found()
     subject, revoked = found
     if revoked:
         return PlainTextResponse("gone\n", status_code=410)
-    version = state.store.latest_version()
-    stored = state.store.feed(version, f"{subject}.ics") if version is not None else None
+    version = app.store.latest_version()
+    stored = app.store.feed(version, f"{subject}.ics") if version is not None else None
     if stored is None or version is None:
         return _not_found()
     body, etag = stored
-    modified = state.store.published_at(version)
+    modified = app.store.published_at(version)
     headers = {
         "ETag": etag,
         "Last-Modified": format_datetime(modified.astimezone(UTC), usegmt=True),
@@ -116,11 +82,11 @@ async def feed(request: Request) -> Response:
 
 async def area(request: Request) -> Response:
     """Who is on duty in an area or post from a date, for 7 days."""
-    state = _state(request)
+    app = state(request)
     unit_id = str(request.path_params["unit_id"])
-    if unit_id not in state.units:
+    if unit_id not in app.units:
         return _not_found()
-    tz = state.scenario.tz
+    tz = app.scenario.tz
     raw = request.query_params.get("date")
     language = pick_language(
         request.query_params.get("lang"), request.headers.get("accept-language")
@@ -133,13 +99,13 @@ async def area(request: Request) -> Response:
     last = first + timedelta(days=DAYS_SHOWN - 1)
     window_start = datetime.combine(first, time(0), tzinfo=tz)
     window_end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz)
-    version = state.store.latest_version()
-    duties = state.store.duties(version) if version is not None else []
-    names = {d.id: d.name for d in state.scenario.doctors}
+    version = app.store.latest_version()
+    duties = app.store.duties(version) if version is not None else []
+    names = {d.id: d.name for d in app.scenario.doctors}
     now = datetime.now(tz=UTC)
     rows = []
     for duty in duties:
-        shift = state.shifts.get(duty.shift_id)
+        shift = app.shifts.get(duty.shift_id)
         if shift is None or shift.scope_id != unit_id:
             continue
         if shift.end <= window_start or shift.start >= window_end:
@@ -156,29 +122,46 @@ async def area(request: Request) -> Response:
         )
     rows.sort(key=lambda row: (row["sort"], row["label"], row["doctor"]))
     return render(
-        request, "area.html", unit_name=state.units[unit_id], first=first, last=last, rows=rows
+        request, "area.html", unit_name=app.units[unit_id], first=first, last=last, rows=rows
     )
 
 
-def create_app(store: Store, scenario: Scenario) -> Guard:
-    """Return the ASGI app serving a store's feeds and pages for a scenario."""
+def create_app(store: Store, scenario: Scenario, scenario_path: Path | None = None) -> Guard:
+    """Return the ASGI app for a store and the circle's scenario.
+
+    Feeds, area pages, the GPs' pages and the coordinator's, in one Starlette app.
+    """
+    secret = app_secret(store)
     app = Starlette(
         routes=[
             Route("/feeds/{token}.ics", feed, methods=["GET", "HEAD"], name="feed"),
             Route("/areas/{unit_id}", area, methods=["GET", "HEAD"], name="area"),
+            *gp.ROUTES,
+            *coordinator.ROUTES,
             Mount(
                 "/static",
                 app=StaticFiles(directory=Path(__file__).parent / "static"),
                 name="static",
             ),
         ],
+        middleware=[
+            Middleware(
+                SessionMiddleware,
+                secret_key=secret,
+                session_cookie="wachtplanner",
+                same_site="strict",
+                max_age=8 * 3600,
+            )
+        ],
     )
     units = {a.id: a.name for a in scenario.areas} | {p.id: p.name for p in scenario.posts}
     app.state.wachtplanner = AppState(
         store=store,
         scenario=scenario,
-        shifts={s.shift_id: s for s in expand_shifts(scenario)},
+        shift_list=expand_shifts(scenario),
         templates=templates(),
         units=units,
+        secret=secret,
+        scenario_path=scenario_path,
     )
     return Guard(app)

@@ -165,7 +165,58 @@ def _version_kinds(connection: Connection) -> None:
     connection.exec_driver_sql("ALTER TABLE versions ADD COLUMN actor TEXT NOT NULL DEFAULT ''")
 
 
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_initial_schema, _version_kinds)
+def _app_tables(connection: Connection) -> None:
+    """Migration 3: token kinds, wishes, swap requests, settings, background jobs."""
+    connection.exec_driver_sql("ALTER TABLE tokens ADD COLUMN kind TEXT NOT NULL DEFAULT 'feed'")
+    serial = "INTEGER PRIMARY KEY" if connection.dialect.name == "sqlite" else "SERIAL PRIMARY KEY"
+    connection.exec_driver_sql(
+        f"""CREATE TABLE wishes (
+            id {serial},
+            doctor_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            start TEXT NOT NULL,
+            "end" TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            deleted_at TEXT
+        )"""
+    )
+    connection.exec_driver_sql(
+        f"""CREATE TABLE swap_requests (
+            id {serial},
+            created_at TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            shift_id TEXT NOT NULL,
+            from_doctor TEXT NOT NULL,
+            to_doctor TEXT,
+            other_shift_id TEXT,
+            reason TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL,
+            decided_by TEXT,
+            decided_at TEXT,
+            version_id INTEGER,
+            message TEXT NOT NULL DEFAULT ''
+        )"""
+    )
+    connection.exec_driver_sql("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    connection.exec_driver_sql(
+        f"""CREATE TABLE jobs (
+            id {serial},
+            created_at TEXT NOT NULL,
+            status TEXT NOT NULL,
+            progress TEXT NOT NULL DEFAULT '',
+            scenario TEXT NOT NULL DEFAULT '',
+            roster TEXT,
+            error TEXT
+        )"""
+    )
+
+
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
+    _initial_schema,
+    _version_kinds,
+    _app_tables,
+)
 """Numbered schema changes, in order; ``schema_migrations`` records the last one applied."""
 
 

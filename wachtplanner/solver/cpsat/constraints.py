@@ -350,6 +350,22 @@ def build_avoid(ctx: BuildContext) -> None:
                 ctx.penalties[Rule.AVOID].append(Penalty(weight, ctx.x[d_idx, s]))
 
 
+def build_prefer(ctx: BuildContext) -> None:
+    """Cost ``prefer_weight`` for a weekend duty on none of the doctor's ``prefer`` dates.
+
+    Only doctors who gave preferred dates pay it.
+    """
+    weight = ctx.instance.scenario.rules.prefer_weight
+    inst = ctx.instance
+    for d_idx, doctor in enumerate(inst.doctors):
+        if not doctor.prefer or weight == 0:
+            continue
+        wanted = set(doctor.prefer)
+        for s in ctx.eligible(d_idx):
+            if inst.shifts[s].weekend and wanted.isdisjoint(touched_dates(inst.shifts[s])):
+                ctx.penalties[Rule.PREFER].append(Penalty(weight, ctx.x[d_idx, s]))
+
+
 RULE_BUILDERS: dict[Rule, Callable[[BuildContext], None]] = {
     Rule.COVERAGE: build_coverage,
     Rule.OVERLAP: build_overlap,
@@ -364,4 +380,5 @@ RULE_BUILDERS: dict[Rule, Callable[[BuildContext], None]] = {
     Rule.EVEN_LOAD: build_even_load,
     Rule.HOLIDAY_ROTATION: build_holiday_rotation,
     Rule.AVOID: build_avoid,
+    Rule.PREFER: build_prefer,
 }
