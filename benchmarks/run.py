@@ -514,9 +514,7 @@ def main(argv: list[str] | None = None) -> None:
     write_results(outcomes, meta, args.out, chart=args.chart)
 
 
-def write_results(
-    outcomes: list[Outcome], meta: dict[str, Any], out: Path, *, chart: bool
-) -> None:
+def write_results(outcomes: list[Outcome], meta: dict[str, Any], out: Path, *, chart: bool) -> None:
     """Write results.json, results.md (and scaling.png) for the outcomes so far."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(
