@@ -314,6 +314,12 @@ def _quality_cell(name: str, value: float) -> str:
     return f"{value:g}"
 
 
+def _figure(name: str, quality: dict[str, float]) -> str:
+    if name == "holiday_blocks_spread":
+        return f"{quality['holiday_blocks_max'] - quality['holiday_blocks_min']:g}"
+    return _quality_cell(name, quality[name])
+
+
 def quality_table(outcomes: list[Outcome]) -> list[str]:
     """Return the coordinator's figures per instance and solver, and ours against the others."""
     lines = [
@@ -345,7 +351,7 @@ def quality_table(outcomes: list[Outcome]) -> list[str]:
                 continue
             verdict = compare_quality(ours.quality, other.quality)
             worse = ", ".join(
-                f"{k}: {_quality_cell(k, ours.quality[k])} / {_quality_cell(k, other.quality[k])}"
+                f"{k}: {_figure(k, ours.quality)} / {_figure(k, other.quality)}"
                 for k in verdict["worse"]
             )
             lines.append(
@@ -444,6 +450,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     parser.add_argument("--chart", action="store_true", help="also draw scaling.png")
+    parser.add_argument(
+        "--tables-from",
+        type=Path,
+        default=None,
+        help="only rewrite results.md (and the chart) from a saved results.json",
+    )
     args = parser.parse_args(argv)
     solvers = [s for s in args.solvers.split(",") if s]
     unknown = set(solvers) - set(SOLVERS)
@@ -457,6 +469,18 @@ def main(argv: list[str] | None = None) -> None:
                 jobs.append((path.stem.removeprefix("circle-").replace("-2027", ""), path))
         for name in (n for n in args.shaped.split(",") if n):
             jobs.append((name, shaped_path(name)))
+    meta = {
+        "date": datetime.now(UTC).date().isoformat(),
+        "machine": f"{platform.machine()}, {multiprocessing.cpu_count()} cores, "
+        f"Python {platform.python_version()}, {platform.platform()}",
+        "time_limit_s": args.time_limit,
+        "workers": args.workers,
+    }
+    if args.tables_from is not None:
+        saved = json.loads(args.tables_from.read_text(encoding="utf-8"))
+        outcomes = [Outcome(**o) for o in saved["outcomes"]]
+        write_results(outcomes, saved["meta"], args.out, chart=args.chart)
+        return
     outcomes: list[Outcome] = []
     report: Callable[[Outcome], None] = lambda o: print(  # noqa: E731
         f"{o.instance:<12} {o.solver:<9} valid={o.valid} to_valid={_fmt(o.time_to_valid_s)} "
@@ -481,26 +505,30 @@ def main(argv: list[str] | None = None) -> None:
             )
             outcomes.append(outcome)
             report(outcome)
-    args.out.mkdir(parents=True, exist_ok=True)
-    meta = {
-        "date": datetime.now(UTC).date().isoformat(),
-        "machine": f"{platform.machine()}, {multiprocessing.cpu_count()} cores, "
-        f"Python {platform.python_version()}, {platform.platform()}",
-        "time_limit_s": args.time_limit,
-        "workers": args.workers,
-    }
-    (args.out / "results.json").write_text(
+            # Saved after every run, so a crash late in a long run loses nothing.
+            (args.out / "partial.json").parent.mkdir(parents=True, exist_ok=True)
+            (args.out / "partial.json").write_text(
+                json.dumps({"meta": meta, "outcomes": [asdict(o) for o in outcomes]}) + "\n",
+                encoding="utf-8",
+            )
+    write_results(outcomes, meta, args.out, chart=args.chart)
+
+
+def write_results(outcomes: list[Outcome], meta: dict[str, Any], out: Path, *, chart: bool) -> None:
+    """Write results.json, results.md (and scaling.png) for the outcomes so far."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(
         json.dumps({"meta": meta, "outcomes": [asdict(o) for o in outcomes]}, indent=1) + "\n",
         encoding="utf-8",
     )
     markdown = (
-        f"Run on {meta['date']}, {meta['machine']}; time limit {args.time_limit:g} s, "
-        f"{args.workers} CP-SAT workers.\n\n{table(outcomes)}"
+        f"Run on {meta['date']}, {meta['machine']}; time limit {meta['time_limit_s']:g} s, "
+        f"{meta['workers']} CP-SAT workers.\n\n{table(outcomes)}"
     )
-    (args.out / "results.md").write_text(markdown, encoding="utf-8")
+    (out / "results.md").write_text(markdown, encoding="utf-8")
     print(markdown)
-    if args.chart:
-        scaling_chart(outcomes, args.out / "scaling.png")
+    if chart:
+        scaling_chart(outcomes, out / "scaling.png")
 
 
 if __name__ == "__main__":

@@ -3,9 +3,11 @@
 Rules modelled, as the benchmark issue asks: coverage (one planning entity per seat of a shift,
 never unassigned), scope, roles, unavailability and exemptions (a per-seat value range holds only
 eligible doctors), overlap and rest (hard, per doctor), the trainee's supervisor not on another
-overlapping duty (hard, so its rosters can pass our checker), and fairness as the squared
-deviation of points from target per (doctor, tag), in whole points so the score fits an int.
-Soft spacing, caps and avoid wishes are not modelled: they are what our checker then measures.
+overlapping duty and at most two duties in a row on consecutive nights (hard, so its rosters can
+pass our checker), fairness as the squared deviation of points from target per (doctor, tag),
+in whole points so the score fits an int, and, like ours, a soft minimum gap between two duties
+of a doctor (5 per day short of the doctor's gap). Caps, weekend spacing and avoid wishes are not
+modelled: they are what our checker then measures.
 
 Needs the optional ``bench`` dependencies (``timefold``) and a JDK 17.
 """
@@ -51,6 +53,7 @@ class Doctor:
 
     id: Annotated[int, PlanningId]
     supervisor: int
+    min_gap: int = 0
     targets: dict[str, int] = field(default_factory=dict)
 
 
@@ -64,6 +67,9 @@ class Seat:
     start: int
     end: int
     rest_end: int
+    day: int
+    first_night: int
+    last_night: int
     points: dict[str, int]
     eligible: Annotated[list[Doctor], ValueRangeProvider(id="eligible")]
     doctor: Annotated[Doctor | None, PlanningVariable(value_range_provider_refs=["eligible"])] = (
@@ -121,7 +127,29 @@ def _constraints(factory: ConstraintFactory) -> list[Any]:
         .penalize(HardSoftScore.ONE_HARD)
         .as_constraint("supervisor on another duty")
     )
-    return [rest, supervision, *(_fairness(factory, tag) for tag in TAGS)]
+    nights = (
+        factory.for_each(Seat)
+        .filter(lambda a: a.last_night >= 0)
+        .join(
+            Seat,
+            Joiners.equal(lambda a: a.doctor, lambda b: b.doctor),
+            Joiners.equal(lambda a: a.last_night + 1, lambda b: b.first_night),
+        )
+        .join(
+            Seat,
+            Joiners.equal(lambda a, b: b.doctor, lambda c: c.doctor),
+            Joiners.equal(lambda a, b: b.last_night + 1, lambda c: c.first_night),
+        )
+        .penalize(HardSoftScore.ONE_HARD)
+        .as_constraint("three duties on consecutive nights")
+    )
+    gap = (
+        factory.for_each_unique_pair(Seat, Joiners.equal(lambda s: s.doctor))
+        .filter(lambda a, b: abs(a.day - b.day) < a.doctor.min_gap)
+        .penalize(HardSoftScore.ONE_SOFT, lambda a, b: 5 * (a.doctor.min_gap - abs(a.day - b.day)))
+        .as_constraint("duties closer than the doctor's gap")
+    )
+    return [rest, supervision, nights, gap, *(_fairness(factory, tag) for tag in TAGS)]
 
 
 @dataclass(frozen=True)
@@ -140,6 +168,7 @@ def solve_timefold(instance: Instance, time_limit_s: float) -> TimefoldRun:
         Doctor(
             d_idx,
             index[doctor.supervisor] if doctor.supervisor is not None else -1,
+            instance.load.min_gap_days.get(doctor.id, 0),
         )
         for d_idx, doctor in enumerate(instance.doctors)
     ]
@@ -160,6 +189,9 @@ def solve_timefold(instance: Instance, time_limit_s: float) -> TimefoldRun:
                     instance.start_min[s_idx],
                     instance.end_min[s_idx],
                     instance.end_min[s_idx] + rest_min,
+                    instance.start_day[s_idx],
+                    nights[0] if (nights := instance.night_days[s_idx]) else -1000,
+                    nights[-1] if nights else -1000,
                     points,
                     pool,
                 )
