@@ -478,8 +478,9 @@ def main(argv: list[str] | None = None) -> None:
     }
     if args.tables_from is not None:
         saved = json.loads(args.tables_from.read_text(encoding="utf-8"))
-        outcomes = [Outcome(**o) for o in saved["outcomes"]]
-        write_results(outcomes, saved["meta"], args.out, chart=args.chart)
+        write_results(
+            [Outcome(**o) for o in saved["outcomes"]], saved["meta"], args.out, chart=args.chart
+        )
         return
     outcomes: list[Outcome] = []
     report: Callable[[Outcome], None] = lambda o: print(  # noqa: E731
