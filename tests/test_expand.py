@@ -38,11 +38,9 @@ def _year(year, **rules):
             2026,
             [
                 "01-01",
-                "04-05",
                 "04-06",
                 "05-01",
                 "05-14",
-                "05-24",
                 "05-25",
                 "07-21",
                 "08-15",
@@ -55,11 +53,9 @@ def _year(year, **rules):
             2027,
             [
                 "01-01",
-                "03-28",
                 "03-29",
                 "05-01",
                 "05-06",
-                "05-16",
                 "05-17",
                 "07-21",
                 "08-15",
@@ -71,7 +67,8 @@ def _year(year, **rules):
     ],
 )
 def test_belgian_holidays(year, expected):
-    """The legal holidays from `holidays` (with Easter and Whit Sunday), by date."""
+    """The ten Belgian legal holidays (Easter and Whit Sunday are Sundays, not holidays of
+    their own), by date."""
     days = holiday_dates(HolidaySpec(), year, year)
     assert sorted(d.strftime("%m-%d") for d in days) == expected
 
@@ -96,12 +93,13 @@ def test_weeknight_hours_and_offsets_across_dst():
 def test_easter_2027_merges_into_the_dst_weekend():
     """Easter Sunday and Monday chain into one block merged with the weekend: Fri 26 Mar 19:00
     to Tue 30 Mar 08:00 is 85 wall-clock hours but 84 real hours (clocks go forward on Easter
-    Sunday). Hours inside the holiday window (Sat 19:00 on) earn holiday points."""
+    Sunday). Hours inside the holiday window (the eve of Easter Monday, Sun 19:00, to Tue 08:00:
+    37 h, after the clock change) earn holiday points, the other 84 - 37 = 47 weekend points."""
     shifts = _year(2027)
     easter = shifts["weekend/wp/2027-03-26"]
     assert easter.end.isoformat() == "2027-03-30T08:00:00+02:00"
     assert easter.hours == 84
-    assert easter.points_by_tag == {"weekend": 24 * 130, "holiday": 60 * 150}
+    assert easter.points_by_tag == {"weekend": 47 * 130, "holiday": 37 * 150}
     assert not any(s.startswith("holiday/wp/2027-03") for s in shifts)
     assert "weeknight/noord/2027-03-29" not in shifts  # Easter Monday is skipped
 
@@ -142,7 +140,7 @@ def test_without_merge_holiday_blocks_stay_separate():
     )
     ids = {s.shift_id: s for s in expand_shifts(scenario_of(doc))}
     assert ids["weekend/wp/2027-03-26"].hours == 60
-    assert ids["holiday/wp/2027-03-27"].hours == 60  # Sat 19:00 to Tue 08:00, minus DST
+    assert ids["holiday/wp/2027-03-28"].hours == 37  # Sun 19:00 to Tue 08:00 (Easter Monday)
 
 
 def test_unquoted_yaml_times_are_understood():

@@ -18,7 +18,8 @@ from wachtplanner.stats import compute_statistics
 
 ROOT = Path(__file__).parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-CHARTS = ["points-vs-target", "duties-heat-map", "days-between-duties", "coverage"]
+# The first area's section is open; the others' charts are the same code, folded away.
+CHARTS = ["deviation-0", "heat-map-0", "days-between-duties", "coverage"]
 
 
 @pytest.fixture(scope="module")

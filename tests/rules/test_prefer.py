@@ -10,7 +10,7 @@ def _weekends():
         2,
         horizon={"start": "2027-02-01", "end": "2027-02-14"},
         shift_types=[dict(WEEKEND)],
-        rules={"prefer_weight": 5, "min_days_between_weekends": None},
+        rules={"prefer_weight": 5, "min_days_between_weekends": None, "max_hours_per_month": None},
     )
     doc["doctors"][0]["prefer"] = ["2027-02-13"]
     return scenario_of(doc)

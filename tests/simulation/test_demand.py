@@ -69,10 +69,10 @@ def test_newcomers_and_initial_unattached():
 
 
 def test_retiring_gp_stops_intake_before_leaving():
-    """Two solo GPs; Old (70) retires in a 1-year wave (half-way: about 2 July 2027) and stops
-    intake 6 months before; Young loses a patient list of 40 in week 0 (dies). From January,
-    only Young's partner... here only Old has room: Old takes no patients once within 6 months
-    of leaving, so after ~January nobody is re-homed."""
+    """Two solo GPs; Old (70) is the only one leaving in a 1-year wave from 4 Jan 2027, so on
+    day round(365 x 1/2) = 182: 5 July 2027; Dead's list of 40 needs a new GP in week 0, and
+    only Old has room. Stopping intake 7 months before (from 5 Dec 2026): nobody is re-homed.
+    Without the stop (0 months), Old takes 20 a week (the intake) and all 40 are placed."""
     doc = tiny_doc(
         horizon={"start": "2027-01-04", "end": "2027-12-31"},
         practices=[
@@ -95,7 +95,7 @@ def test_retiring_gp_stops_intake_before_leaving():
                 "birth_date": "1980-01-01",
             },
         ],
-        continuity={"intake_per_week_per_fte": 20, "stop_intake_months_before_retirement": 6},
+        continuity={"intake_per_week_per_fte": 20, "stop_intake_months_before_retirement": 7},
         events=[
             {"type": "doctor_loss", "doctor": "dead", "date": "2027-01-04"},
             {"type": "retirement_wave", "min_age": 65, "within_years": 1},
@@ -104,6 +104,10 @@ def test_retiring_gp_stops_intake_before_leaving():
     sim = simulate(scenario_of(doc), weeks=4)
     assert sum(r.rehomed for r in sim.rows) == 0
     assert sim.rows[-1].unattached == 40
+    doc["continuity"]["stop_intake_months_before_retirement"] = 0
+    sim = simulate(scenario_of(doc), weeks=4)
+    assert sum(r.rehomed for r in sim.rows) == 40
+    assert sim.rows[-1].unattached == 0
 
 
 def test_fte_change_halves_the_intake():

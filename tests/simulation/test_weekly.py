@@ -1,5 +1,7 @@
 """Continuity simulation: hand-computed weekly numbers, preferences, saturation, conservation."""
 
+from datetime import date
+
 import pytest
 
 from benchmarks.generate import generate
@@ -171,11 +173,25 @@ def test_shipped_continuity_scenarios_conserve_patients(scenarios_dir, name):
 
 
 def test_the_2000_gmd_story(scenarios_dir):
-    """Dorp: 1800 of the 2000 patients find room at 64 a week, 200 never do; the noodpunt cuts
-    the unmet acute demand of the year from 970 to 146 consultations."""
+    """Dorp: 1800 of the 2000 patients find room at 64 a week at first, 200 never do. Every
+    consultation of a patient without a GP is unmet unless a service takes it: 4.5 a year, so
+    unattached x 4.5 / 52 a week; over the 53 weeks from 1 March 2027 the unattached add up to
+    37 362 patient-weeks, so 37 362 x 4.5 / 52 = 3233.3 consultations unmet.
+
+    The noodpunt (15 March - 31 December 2027, serves all: 5 sessions x 16 = 80 consultations a
+    week) takes up to 80 of each open week's demand; what it leaves is unmet: 1064."""
     alone = simulate(load_scenario(scenarios_dir / "loss-2000-gmd.yaml"))
     with_point = simulate(load_scenario(scenarios_dir / "loss-2000-gmd-noodpunt.yaml"))
     assert alone.rows[0].rehomed == 64
     assert alone.rows[-1].unattached == 200
-    assert round(alone.total_unmet) == 970
-    assert round(with_point.total_unmet) == 146
+    assert sum(r.unattached for r in alone.rows) == 37_362
+    assert alone.total_unmet == pytest.approx(37_362 * 4.5 / 52, abs=0.5)  # weekly rounding
+    assert round(alone.total_unmet) == 3233
+    open_weeks = [date(2027, 3, 15) <= r.start <= date(2027, 12, 31) for r in alone.rows]
+    left = sum(
+        max(0.0, r.contacts_demand - 80 * is_open)
+        for r, is_open in zip(alone.rows, open_weeks, strict=True)
+    )
+    assert sum(open_weeks) == 42  # 15 March to the week of 27 December
+    assert with_point.total_unmet == pytest.approx(left, abs=0.5)
+    assert round(with_point.total_unmet) == 1064

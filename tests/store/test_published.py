@@ -17,7 +17,7 @@ from tests.store.test_store import NIGHTS, T0, roster_of, tiny
 from wachtplanner.cli import main
 from wachtplanner.expand import expand_shifts
 from wachtplanner.serve.app import create_app
-from wachtplanner.store.db import Store, StoreMissingError
+from wachtplanner.store.db import MIGRATIONS, Store, StoreMissingError
 from wachtplanner.store.publish import (
     DroppedSwapsError,
     SwapError,
@@ -39,32 +39,37 @@ def _published(path: Path) -> None:
                 actor="test", now=T0)  # fmt: skip
 
 
-def _swap_in_child(args: tuple[str, str, str, str, object]) -> str:
-    path, shift_id, giver, taker, barrier = args
+def _together(target, *arg_lists) -> list[int]:
+    """Run ``target`` in one forked process per argument list, all released at once by a
+    barrier; return their exit codes (0 when ``target`` returned normally)."""
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(len(arg_lists))
+    children = [context.Process(target=target, args=(*args, barrier)) for args in arg_lists]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join(timeout=60)
+    return [child.exitcode for child in children]
+
+
+def _swap_in_child(path: str, shift_id: str, giver: str, taker: str, barrier: object) -> None:
     scenario = tiny(min_rest_hours=11)
     shifts = expand_shifts(scenario)
     with Store(path) as store:
         barrier.wait()  # type: ignore[attr-defined]
         record_swap(store, scenario, shifts, [(shift_id, giver, taker)],
                     kind="give-away", actor=giver, reason="race")  # fmt: skip
-    return "ok"
 
 
 def test_two_concurrent_swaps_both_survive_20_of_20(tmp_path):
     """Two processes swap different duties at the same moment, 20 times over: each time the
     newest version holds both swaps and the swap log both records (the reader of the latest
     version is inside the write lock)."""
-    context = multiprocessing.get_context("fork")
     for run in range(20):
         path = tmp_path / f"race-{run}.db"
         _published(path)
-        barrier = context.Barrier(2)
-        with context.Pool(2) as pool:
-            results = pool.map(
-                _swap_in_child,
-                [(str(path), MON, "d0", "d3", barrier), (str(path), THU, "d1", "d3", barrier)],
-            )
-        assert results == ["ok", "ok"]
+        swaps = [(str(path), MON, "d0", "d3"), (str(path), THU, "d1", "d3")]
+        assert _together(_swap_in_child, *swaps) == [0, 0], run
         with Store(path) as store:
             pairs = latest_roster(store).pairs()
             assert {(MON, "d3"), (THU, "d3")} <= pairs, run
@@ -73,26 +78,21 @@ def test_two_concurrent_swaps_both_survive_20_of_20(tmp_path):
                 assert db.exec_driver_sql("SELECT COUNT(*) FROM swaps").scalar() == 2
 
 
-def _open_new(args: tuple[str, object]) -> str:
-    path, barrier = args
+def _open_new(path: str, barrier: object) -> None:
     barrier.wait()  # type: ignore[attr-defined]
     Store(path, create=True).close()
-    return "ok"
 
 
 def test_two_processes_creating_a_store_at_once(tmp_path):
     """Migrations run inside the write lock: two processes opening a new store together, 40
     times, never fail (it was 15 failures in 40: 'table versions already exists')."""
-    context = multiprocessing.get_context("fork")
     for run in range(40):
         path = str(tmp_path / f"new-{run}.db")
-        barrier = context.Barrier(2)
-        with context.Pool(2) as pool:
-            assert pool.map(_open_new, [(path, barrier), (path, barrier)]) == ["ok", "ok"]
+        assert _together(_open_new, (path,), (path,)) == [0, 0], run
         with Store(path) as store:
             with store.read() as db:
                 versions = db.exec_driver_sql("SELECT version FROM schema_migrations").all()
-            assert sorted(v[0] for v in versions) == [1, 2]
+            assert sorted(v[0] for v in versions) == list(range(1, len(MIGRATIONS) + 1))
 
 
 def test_republishing_the_original_roster_does_not_undo_swaps(tmp_path):
@@ -153,7 +153,7 @@ def test_a_missing_store_is_not_created(tmp_path):
 
 
 def _cli_files(tmp_path: Path, roster: list[str]) -> tuple[Path, Path]:
-    doc = tiny_doc(4, rules={"min_rest_hours": 11})
+    doc = tiny_doc(4, rules={"min_rest_hours": 12})
     scenario = tmp_path / "tiny.yaml"
     scenario.write_text(yaml.safe_dump(doc))
     roster_file = tmp_path / "roster.csv"
@@ -165,8 +165,9 @@ def _cli_files(tmp_path: Path, roster: list[str]) -> tuple[Path, Path]:
 
 
 def test_cli_commands_never_create_a_store_by_mistake(tmp_path):
-    """versions/swap/token with a mistyped --db exit 2 and create nothing; a refused publish
-    (a hard rule broken: d1 twice in a row with no rest) exits 5 and creates nothing."""
+    """versions/swap/token with a mistyped --db exit 2 and create nothing; a refused publish (a
+    hard rule broken: d0 on three nights in a row, 11 h rest where 12 are needed) exits 5 and
+    creates nothing."""
     scenario, _ = _cli_files(tmp_path, ["d0", "d1", "d0", "d1"])
     runner = CliRunner()
     typo = str(tmp_path / "typo.db")

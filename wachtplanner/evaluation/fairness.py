@@ -221,11 +221,23 @@ def expected_load(
     gaps: dict[str, int] = {}
     gap_rule = rules.min_days_between_duties
     if gap_rule is not None:
-        horizon_days = (horizon.end - horizon.start).days + 1
+        active = {d.id: _active_days(scenario, d) for d in scenario.doctors}
         for doctor_id, expected in duties.items():
             if gap_rule.days != "auto":
                 gaps[doctor_id] = gap_rule.days
             elif expected > 0:
-                ideal = gap_rule.scale * horizon_days / expected
+                # Spread over the days they are on the roster: a GP who stops on 1 March
+                # spreads their share over January and February, not over the year.
+                ideal = gap_rule.scale * active[doctor_id] / expected
                 gaps[doctor_id] = max(2, min(gap_rule.max_days, int(ideal)))
     return ExpectedLoad(dict(duties), cumulative, gaps)
+
+
+def _active_days(scenario: Scenario, doctor: Doctor) -> int:
+    """Return the horizon days from the doctor's ``starts_on`` to the day before ``stops_on``."""
+    first, last = scenario.horizon.start, scenario.horizon.end
+    if doctor.starts_on is not None:
+        first = max(first, doctor.starts_on)
+    if doctor.stops_on is not None:
+        last = min(last, doctor.stops_on - timedelta(days=1))
+    return max(1, (last - first).days + 1)

@@ -5,14 +5,17 @@ of the benchmarks. Pure Python on the compiled instance; it honours every hard r
 by construction, overlap, rest, supervision, hard caps and spacing), avoids soft penalties where a
 choice is left, and may leave a shift short when nobody is free (then the roster is incomplete).
 
-"Furthest below target" is the smallest share of the target already earned on the shift's tags,
-``earned / target``, which is how a coordinator reads "fewest points so far for their share".
+"Furthest below target" is the smallest share already earned of what is due by the shift's day
+(the target pro rata the days the doctor is on the roster, so a GP who leaves in March is due
+all of theirs by then), ``earned / due``: how a coordinator reads "fewest points so far for
+their share".
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from wachtplanner.calendar import weekend_of
 from wachtplanner.solver.instance import Instance, touched_dates
@@ -70,6 +73,13 @@ class _State:
             for doctor in instance.doctors
         ]
         self.last_year = [frozenset(doctor.carry_over.holidays) for doctor in instance.doctors]
+        horizon = instance.scenario.horizon
+        self.window: list[tuple[date, int]] = []
+        """Per doctor: the first day on the roster and how many days they are on it."""
+        for doctor in instance.doctors:
+            first = max(horizon.start, doctor.starts_on or horizon.start)
+            last = min(horizon.end, (doctor.stops_on or date.max) - timedelta(days=1))
+            self.window.append((first, max(1, (last - first).days + 1)))
 
     def _clashes(self, d_idx: int, s_idx: int, gap_min: int) -> bool:
         inst = self.instance
@@ -160,6 +170,12 @@ class _State:
         earned = sum(self.earned[d_idx, tag] for tag in tags)
         if self.literal:
             return 0, float(earned - target)
+        # What is due by this shift's day, pro rata the days the doctor is on the roster: the
+        # same factor for everyone on it all along (so their order is by share of target), and
+        # all of it by March for a GP who stops on 1 March.
+        first, days = self.window[d_idx]
+        elapsed = (self.instance.shifts[s_idx].start_date - first).days + 1
+        due_now = target * min(1.0, max(elapsed, 1) / days)
         broken = int(self._over_cap(d_idx, s_idx)) + int(self._too_close(d_idx, s_idx))
         broken += int(self._too_many_nights(d_idx, s_idx))
         broken += int(self._too_many_in_week(d_idx, s_idx))
@@ -170,8 +186,12 @@ class _State:
         if not self.last_year[d_idx].isdisjoint(self.instance.holiday_keys[s_idx]):
             broken += 1
         # Closeness to the previous duty is weighed after the rules, before the share: among
-        # doctors equally behind, the one who worked longest ago.
-        return broken * 2 + int(self._too_soon(d_idx, s_idx)), (earned + 1) / (target + 1)
+        # doctors equally behind, the one who worked longest ago. A doctor more than this shift
+        # behind what is due goes first whatever the soft rules say: a fair share outranks a wish.
+        points = sum(self.instance.tag_points[s_idx].values())
+        if earned + points < due_now:
+            return -1, (earned + 1) / (due_now + 1)
+        return broken * 2 + int(self._too_soon(d_idx, s_idx)), (earned + 1) / (due_now + 1)
 
     def give(self, d_idx: int, s_idx: int) -> None:
         """Record an assignment."""

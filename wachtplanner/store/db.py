@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -488,7 +489,17 @@ def audit_alone(store: Store, actor: str, action: str, detail: str) -> None:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={int(LOCK_WAIT_S * 1000)}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    # Switching a new file to WAL needs an exclusive lock, and SQLite answers "locked" at once
+    # instead of waiting on the busy timeout; so wait here (two commands creating one store).
+    deadline = time.monotonic() + LOCK_WAIT_S
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
     cursor.close()

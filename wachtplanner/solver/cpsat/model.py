@@ -312,10 +312,12 @@ class CpSatModel:
             return lower
         by_tag: dict[str, int] = {}
         tags = sorted(self.fairness.rows_of_tag)
-        # Deterministic runs (tests) give the relaxations a fixed share of the whole budget:
-        # they are small models, and a bound found quickly saves a stage's search.
+        # Deterministic runs (tests) give the relaxations of a stage a fixed share of that
+        # stage's budget: they are small models, and a bound found quickly saves a search.
         deterministic = (
-            None if params.deterministic_time is None else params.deterministic_time / len(tags)
+            None
+            if params.deterministic_time is None
+            else params.deterministic_time / len(STAGES) * _RELAX_SHARE / len(tags)
         )
         for position, tag in enumerate(tags):
             tag_deadline = time.perf_counter() + (deadline - time.perf_counter()) / (
