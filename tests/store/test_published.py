@@ -39,7 +39,7 @@ def _published(path: Path) -> None:
                 actor="test", now=T0)  # fmt: skip
 
 
-def _together(target, *arg_lists) -> list[int]:
+def _together(target, *arg_lists) -> list[int | None]:
     """Run ``target`` in one forked process per argument list, all released at once by a
     barrier; return their exit codes (0 when ``target`` returned normally)."""
     context = multiprocessing.get_context("fork")
