@@ -4,13 +4,9 @@ Needs Debian's chromium and chromium-driver (installed by .ci/run). The screensh
 ``test-artifacts/report.png``.
 """
 
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
 from wachtplanner.export.report import report_html
@@ -20,21 +16,6 @@ ROOT = Path(__file__).parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 # The first area's section is open; the others' charts are the same code, folded away.
 CHARTS = ["deviation-0", "heat-map-0", "days-between-duties", "coverage"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """A headless Chromium driven through chromedriver."""
-    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
-    assert chromium, "install Debian's chromium: scripts/install-browser"
-    assert driver_path, "install Debian's chromium-driver: scripts/install-browser"
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1200,2400"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
-    yield driver
-    driver.quit()
 
 
 def test_report_renders_with_charts(browser, tmp_path, demo_solved):

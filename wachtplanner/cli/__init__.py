@@ -73,7 +73,8 @@ MAIN_HELP = (
     "On-call rosters and continuity what-ifs for Flemish GP circles.\n\n"
     "\b\n"
     "Roster:           validate, solve, check, stats, export, import, replan\n"
-    "Published roster: publish, swap, undo, versions, audit, token, serve, ledger\n"
+    "Published roster: publish, swap, undo, versions, audit, token, ledger\n"
+    "Web app:          serve, collect\n"
     "Continuity:       simulate\n"
     "Editors:          schema\n\n"
     'Run "wachtplanner COMMAND --help" for each command\'s options and exit codes.'
@@ -106,6 +107,7 @@ for command in (
     store_commands.token_group,
     store_commands.serve_command,
     store_commands.ledger_command,
+    store_commands.collect_command,
     schema.command,
 ):
     main.add_command(command)

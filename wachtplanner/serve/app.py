@@ -15,6 +15,7 @@ What is logged and which headers every response carries: ``serve.middleware``.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from email.utils import format_datetime
@@ -28,8 +29,9 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from wachtplanner.domain.events import apply_roster_events
 from wachtplanner.domain.scenario import Scenario
-from wachtplanner.expand import expand_shifts
+from wachtplanner.expand import ShiftInstance, expand_shifts
 from wachtplanner.serve import coordinator, gp
 from wachtplanner.serve.conditional import not_modified
 from wachtplanner.serve.i18n import pick_language, translator
@@ -155,13 +157,33 @@ def create_app(store: Store, scenario: Scenario, scenario_path: Path | None = No
         ],
     )
     units = {a.id: a.name for a in scenario.areas} | {p.id: p.name for p in scenario.posts}
-    app.state.wachtplanner = AppState(
+    scenario = apply_roster_events(scenario)
+    app.state.wachtplanner = state_ = AppState(
         store=store,
         scenario=scenario,
-        shift_list=expand_shifts(scenario),
+        shift_list=tuple(expand_shifts(scenario)),
         templates=templates(),
         units=units,
         secret=secret,
         scenario_path=scenario_path,
     )
+    published = published_scenario(store, state_.shifts)
+    if published is not None:
+        state_.use(published, tuple(expand_shifts(published)))
     return Guard(app)
+
+
+def published_scenario(store: Store, shifts: dict[str, ShiftInstance]) -> Scenario | None:
+    """Return the newest version's own scenario when the given one does not hold its duties.
+
+    The app is started with the circle's scenario file; after the coordinator published the
+    next period from the app, the newest roster is of that period, and its scenario (kept with
+    the version) is the one to show and check it with.
+    """
+    version = store.latest_version()
+    if version is None or all(d.shift_id in shifts for d in store.duties(version)):
+        return None
+    document = store.scenario_document(version)
+    if document is None:
+        return None
+    return Scenario.model_validate(json.loads(document))

@@ -17,6 +17,7 @@ carries a CSRF token bound to the session.
 
 from __future__ import annotations
 
+import html
 import json
 import secrets
 import threading
@@ -30,6 +31,7 @@ from starlette.routing import Route
 from wachtplanner.domain.roster import Roster
 from wachtplanner.domain.scenario import Scenario
 from wachtplanner.evaluation.objective import evaluate_roster
+from wachtplanner.exceptions import ScenarioError
 from wachtplanner.expand import expand_shifts
 from wachtplanner.export.grid import grid_frame
 from wachtplanner.serve import csrf
@@ -281,7 +283,7 @@ async def undo_version(request: Request) -> Response:
             reason=values.get("reason", "") or "undo from the web app",
         )
     except RefusedError as refused:
-        return HTMLResponse(f"<!DOCTYPE html><p>{refused}</p>", status_code=409)
+        return HTMLResponse(f"<!DOCTYPE html><p>{html.escape(str(refused))}</p>", status_code=409)
     return RedirectResponse("/coordinator/versions", status_code=303)
 
 
@@ -308,8 +310,14 @@ async def solve_start(request: Request) -> Response:
         return _forbidden()
     app = state(request)
     first, last = next_period(app)
-    document = collected_document(app.scenario, wishes(app.store), start=first, end=last)
-    scenario = Scenario.model_validate(document)
+    try:
+        document = collected_document(app.scenario, wishes(app.store), start=first, end=last)
+        scenario = Scenario.model_validate(document)
+    except ScenarioError as refused:
+        problems = "".join(
+            f"<li>{html.escape(i.location)}: {html.escape(i.message)}</li>" for i in refused.issues
+        )
+        return HTMLResponse(f"<!DOCTYPE html><ul>{problems}</ul>", status_code=400)
     job_id = add_job(app.store, yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
     limit = float(values.get("time_limit", "30") or 30)
     thread = threading.Thread(
@@ -378,7 +386,8 @@ async def job_publish(request: Request) -> Response:
             force=True,
         )
     except RefusedError as refused:
-        return HTMLResponse(f"<!DOCTYPE html><p>{refused}</p>", status_code=409)
+        return HTMLResponse(f"<!DOCTYPE html><p>{html.escape(str(refused))}</p>", status_code=409)
+    app.use(scenario, tuple(shifts))
     return RedirectResponse("/coordinator/versions", status_code=303)
 
 

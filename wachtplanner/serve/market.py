@@ -6,7 +6,8 @@ from datetime import date
 
 from wachtplanner.domain.roster import Roster
 from wachtplanner.serve.state import AppState
-from wachtplanner.store.app_data import get_setting, set_swap_state, swap_request
+from wachtplanner.store import app_data
+from wachtplanner.store.app_data import set_swap_state, swap_request
 from wachtplanner.store.publish import (
     SwapError,
     SwapRefusedError,
@@ -17,11 +18,7 @@ from wachtplanner.store.publish import (
 
 def next_period(app: AppState) -> tuple[date, date]:
     """Return the next roster period (settings, else the scenario's horizon)."""
-    start = get_setting(app.store, "next_start")
-    end = get_setting(app.store, "next_end")
-    if start and end:
-        return date.fromisoformat(start), date.fromisoformat(end)
-    return app.scenario.horizon.start, app.scenario.horizon.end
+    return app_data.next_period(app.store, (app.scenario.horizon.start, app.scenario.horizon.end))
 
 
 def swap_problem(app: AppState, roster: Roster, moves: list[tuple[str, str, str]]) -> str | None:

@@ -12,6 +12,7 @@ from starlette.responses import HTMLResponse
 
 from wachtplanner.domain.scenario import Scenario
 from wachtplanner.expand import ShiftInstance
+from wachtplanner.export.labels import Language, text
 from wachtplanner.serve.i18n import pick_language, translator
 from wachtplanner.store.db import Store
 
@@ -34,6 +35,13 @@ class AppState:
     def __post_init__(self) -> None:
         self.shifts = {s.shift_id: s for s in self.shift_list}
 
+    def use(self, scenario: Scenario, shift_list: tuple[ShiftInstance, ...]) -> None:
+        """Switch to another period's scenario (after publishing a roster of it)."""
+        self.scenario = scenario
+        self.shift_list = shift_list
+        self.shifts = {s.shift_id: s for s in shift_list}
+        self.units = {a.id: a.name for a in scenario.areas} | {p.id: p.name for p in scenario.posts}
+
 
 def templates() -> Environment:
     """Return the Jinja2 environment of the app's templates (autoescaped)."""
@@ -51,11 +59,44 @@ def state(request: Request) -> AppState:
     return app_state
 
 
+FIGURES = (
+    "most_duties_in_7_days",
+    "longest_streak_days",
+    "most_hours_in_a_month",
+    "share_close_pairs",
+    "largest_total_deviation",
+    "summed_total_deviation",
+    "summed_deviation",
+)
+
+
+def figures(quality: dict[str, float], language: str) -> list[tuple[str, str]]:
+    """Return the coordinator's roster figures as (label, value) rows in the page's language."""
+    lang: Language = "en" if language == "en" else "nl"
+    rows = [
+        (
+            text(key, lang),
+            f"{quality[key]:.1%}" if key == "share_close_pairs" else f"{quality[key]:g}",
+        )
+        for key in FIGURES
+        if key in quality
+    ]
+    if "holiday_blocks_min" in quality:
+        low, high = quality["holiday_blocks_min"], quality["holiday_blocks_max"]
+        rows.append((text("holiday_blocks", lang), f"{low:g}–{high:g}"))
+    return rows
+
+
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """Render a template in the request's language (``?lang=en`` or the browser's)."""
     language = pick_language(
         request.query_params.get("lang"), request.headers.get("accept-language")
     )
     template = state(request).templates.get_template(name)
-    body = template.render(lang=language, t=translator(language), **context)
+    body = template.render(
+        lang=language,
+        t=translator(language),
+        figures=lambda quality: figures(quality, language),
+        **context,
+    )
     return HTMLResponse(body, status_code=status_code)

@@ -143,6 +143,15 @@ def set_setting(store: Store, key: str, value: str, *, actor: str) -> None:
             audit(db, actor, "setting", f"{key} = {value}")
 
 
+def next_period(store: Store, default: tuple[date, date]) -> tuple[date, date]:
+    """Return the next roster period the coordinator set (settings), else ``default``."""
+    start = get_setting(store, "next_start")
+    end = get_setting(store, "next_end")
+    if start and end:
+        return date.fromisoformat(start), date.fromisoformat(end)
+    return default
+
+
 def app_secret(store: Store) -> str:
     """Return the app's signing secret (made once, kept in the store)."""
     with store.write() as db:

@@ -213,10 +213,21 @@ def _app_tables(connection: Connection) -> None:
     )
 
 
+def _scenario_documents(connection: Connection) -> None:
+    """Migration 4: the scenario each version was published with, by its hash.
+
+    So the app can show and check a roster of another period than the file it was started with.
+    """
+    connection.exec_driver_sql(
+        "CREATE TABLE scenarios (hash TEXT PRIMARY KEY, document TEXT NOT NULL)"
+    )
+
+
 MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
     _initial_schema,
     _version_kinds,
     _app_tables,
+    _scenario_documents,
 )
 """Numbered schema changes, in order; ``schema_migrations`` records the last one applied."""
 
@@ -398,6 +409,18 @@ class Store:
             return
         with self.read() as fresh:
             yield fresh
+
+    def scenario_document(self, version: int, db: Connection | None = None) -> str | None:
+        """Return the scenario (JSON) a version was published with, when it was kept."""
+        with self._conn(db) as conn:
+            value = conn.execute(
+                text(
+                    "SELECT s.document FROM versions v JOIN scenarios s "
+                    "ON s.hash = v.scenario_hash WHERE v.id = :v"
+                ),
+                {"v": version},
+            ).scalar()
+        return None if value is None else str(value)
 
     def latest_version(self, db: Connection | None = None) -> int | None:
         """Return the newest published version's number."""

@@ -13,6 +13,7 @@ lock is taken first), so concurrent swaps and publishes are applied one after th
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -231,6 +232,15 @@ def _publish_in(
                 "actor": actor,
             },
         ).scalar_one()
+    )
+    db.execute(
+        text(
+            "INSERT INTO scenarios (hash, document) VALUES (:h, :d) ON CONFLICT (hash) DO NOTHING"
+        ),
+        {
+            "h": fingerprint,
+            "d": json.dumps(scenario.model_dump(by_alias=True, mode="json", exclude_unset=True)),
+        },
     )
     if roster.assignments:
         db.execute(

@@ -1,4 +1,4 @@
-"""The published roster: publish, swap, undo, versions, audit, token, serve, ledger."""
+"""The published roster and the app: publish, swap, undo, versions, token, serve, collect."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import io
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -15,11 +16,13 @@ import yaml
 
 from wachtplanner.cli.options import scenario_argument
 from wachtplanner.evaluation.objective import evaluate_roster
-from wachtplanner.io.atomic import replace_folder
+from wachtplanner.io.atomic import replace_folder, write_file_atomically
 from wachtplanner.io.roster_files import load_roster
 from wachtplanner.io.scenario_files import load_scenario, load_scenario_shifts
 from wachtplanner.serve.app import create_app
 from wachtplanner.stats.ledger import next_carry_over
+from wachtplanner.store.app_data import issue_link, next_period, revoke_links, wishes
+from wachtplanner.store.collect import collected_document, collected_yaml
 from wachtplanner.store.db import Store, StoreMissingError
 from wachtplanner.store.publish import (
     DroppedSwapsError,
@@ -272,18 +275,24 @@ def audit_command(scenario: Path, db_path: str | None) -> None:
 
 @click.group("token")
 def token_group() -> None:
-    """Secret feed URLs: issue, rotate or revoke those of a doctor, area or post.
+    """Secret links: feed URLs of a doctor, area or post, a GP's page, the coordinator's key.
 
-    issue prints a new URL (earlier ones keep working); rotate prints a new one and revokes the
-    earlier ones (they answer 410 Gone); revoke revokes all of them.
+    issue prints a new feed URL (earlier ones keep working) and, for a doctor, a new personal
+    page link (/gp/...); rotate prints new ones and revokes the earlier ones (they answer 410
+    Gone, an old page link 404); revoke revokes all of them. Only hashes are stored: a lost
+    link cannot be printed again, only replaced.
     """
 
 
-def _urls(base_url: str, token: str) -> None:
+def _site(base_url: str) -> tuple[str, str]:
     scheme, _, rest = base_url.partition("://")
     if not rest:
         scheme, rest = "https", base_url
-    host = rest.rstrip("/")
+    return scheme, rest.rstrip("/")
+
+
+def _urls(base_url: str, token: str) -> None:
+    scheme, host = _site(base_url)
     click.echo(f"webcal://{host}/feeds/{token}.ics")
     click.echo(f"{scheme}://{host}/feeds/{token}.ics")
 
@@ -317,7 +326,13 @@ def _token_command(rotate: bool) -> click.Command:
             raise click.UsageError(f"'{subject}' is not a doctor, area or post of {scenario}.")
         with opened(scenario, db_path) as store:
             token = issue_token(store, subject, actor=actor, rotate=rotate)
+            page = None
+            if subject in {d.id for d in loaded.doctors}:
+                page = issue_link(store, subject, "gp", actor=actor, rotate=rotate)
         _urls(base_url, token)
+        if page is not None:
+            scheme, host = _site(base_url)
+            click.echo(f"{scheme}://{host}/gp/{page}")
 
     return command
 
@@ -332,10 +347,87 @@ token_group.add_command(_token_command(rotate=True))
 @db_option
 @actor_option
 def token_revoke(scenario: Path, subject: str, db_path: str | None, actor: str) -> None:
-    """Revoke SUBJECT's feed URLs (they then answer 410 Gone)."""
+    """Revoke SUBJECT's feed URLs (they then answer 410 Gone) and personal page links."""
     with opened(scenario, db_path) as store:
         count = revoke_tokens(store, subject, actor=actor)
-    click.echo(f"Revoked {_plural(count, 'token')} of {subject}.")
+        count += revoke_links(store, subject, "gp", actor=actor)
+    click.echo(f"Revoked {_plural(count, 'link')} of {subject}.")
+
+
+@token_group.command("coordinator")
+@scenario_argument
+@click.option(
+    "--name",
+    default="coordinator",
+    show_default=True,
+    help="Whose key this is (audit log); issuing a new key for a name revokes its earlier one.",
+)
+@db_option
+@actor_option
+def token_coordinator(scenario: Path, name: str, db_path: str | None, actor: str) -> None:
+    """Print a new coordinator key for the web app's /coordinator/login page.
+
+    The key is typed into the login form (never put in a URL); only its hash is stored.
+    """
+    with opened(scenario, db_path) as store:
+        key = issue_link(store, name, "coordinator", actor=actor, rotate=True)
+    click.echo(key)
+
+
+@click.command("collect")
+@scenario_argument
+@db_option
+@click.option(
+    "-o",
+    "--output",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Write the next period's scenario here (YAML).",
+)
+@click.option(
+    "--from",
+    "start",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="First day of the next period [default: as set in the app, else SCENARIO's horizon].",
+)
+@click.option(
+    "--to",
+    "end",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Last day of the next period [default: as set in the app, else SCENARIO's horizon].",
+)
+def collect_command(
+    scenario: Path,
+    db_path: str | None,
+    out_file: Path,
+    start: datetime | None,
+    end: datetime | None,
+) -> None:
+    """Write the next period's scenario: SCENARIO plus the leave and wishes GPs entered.
+
+    The result is validated like any scenario; a wish that does not fit is reported with its
+    place (exit 3) and nothing is written.
+    """
+    loaded = load_scenario(scenario)
+    with opened(scenario, db_path) as store:
+        first, last = next_period(store, (loaded.horizon.start, loaded.horizon.end))
+        entered = wishes(store)
+    if start is not None:
+        first = start.date()
+    if end is not None:
+        last = end.date()
+    if last < first:
+        raise click.UsageError(f"--to {last} is before --from {first}.")
+    document = collected_document(loaded, entered, start=first, end=last)
+    write_file_atomically(out_file, collected_yaml(document, str(scenario)).encode("utf-8"))
+    doctors = len({w.doctor_id for w in entered})
+    click.echo(
+        f"Wrote {out_file}: {first} to {last}, {_plural(len(entered), 'wish', 'wishes')} of "
+        f"{_plural(doctors, 'doctor')}."
+    )
 
 
 @click.command("serve")
@@ -344,11 +436,17 @@ def token_revoke(scenario: Path, subject: str, db_path: str | None, actor: str) 
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8000, show_default=True)
 def serve_command(scenario: Path, db_path: str | None, host: str, port: int) -> None:
-    """Serve the feeds (/feeds/<token>.ics) and the who-is-on-duty pages (/areas/<id>)."""
+    """Serve the circle's web app on the store.
+
+    Feeds (/feeds/<token>.ics), who is on duty (/areas/<id>), each GP's own page
+    (/gp/<token>: duties, leave and wishes, swaps) and the coordinator's pages (/coordinator/,
+    log in with a key from "wachtplanner token coordinator").
+    """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     loaded = load_scenario(scenario)
     with opened(scenario, db_path) as store:
-        uvicorn.run(create_app(store, loaded), host=host, port=port, access_log=False)
+        app = create_app(store, loaded, scenario)
+        uvicorn.run(app, host=host, port=port, access_log=False)
 
 
 @click.command("ledger")
