@@ -23,6 +23,7 @@ from wachtplanner.cli.commands import (
     solve,
     stats,
     store_commands,
+    sweep,
     validate,
 )
 from wachtplanner.exceptions import (
@@ -75,7 +76,7 @@ MAIN_HELP = (
     "Roster:           validate, solve, check, stats, export, import, replan\n"
     "Published roster: publish, swap, undo, versions, audit, token, ledger\n"
     "Web app:          serve, collect\n"
-    "Continuity:       simulate\n"
+    "Continuity:       simulate, sweep\n"
     "Editors:          schema\n\n"
     'Run "wachtplanner COMMAND --help" for each command\'s options and exit codes.'
 )
@@ -98,6 +99,7 @@ for command in (
     export.command,
     import_doctors.command,
     simulate.command,
+    sweep.command,
     replan.command,
     store_commands.publish_command,
     store_commands.swap_command,

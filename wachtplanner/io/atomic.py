@@ -269,3 +269,8 @@ def write_file_atomically(path: Path, content: bytes) -> None:
         temporary.replace(path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def ensure_replaceable(dest: Path, command: str) -> None:
+    """Raise OutputFolderError now if ``command`` could not replace ``dest`` at the end."""
+    _check_replaceable(dest.absolute(), command)

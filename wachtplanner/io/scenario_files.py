@@ -139,6 +139,18 @@ def _parse(path: Path, text: str) -> Any:
         raise ScenarioError([Issue(where, f"{prefix}: {problem}.")]) from None
 
 
+def read_document(path: Path, what: str = "a scenario") -> Any:
+    """Read a YAML or JSON file with the scenario files' limits (size, nesting, aliases).
+
+    Raises
+    ------
+    ScenarioError
+        With the file, the line and column where it could not be read.
+    """
+    text = read_text_file(path, MAX_FILE_BYTES, ScenarioError, what=what)
+    return _parse(path, text)
+
+
 def load_scenario(path: Path) -> Scenario:
     """Read and validate a scenario file (``.yaml``, ``.yml`` or ``.json``).
 
