@@ -102,6 +102,8 @@ def _solve(
         assignments=tuple(Assignment(shift_id=s, doctor_id=d) for s, d in base if d in doctors)
     )
     outcome = replan(with_losses, published, SolverParams(**spec.params))
+    if outcome.result.status.value == "NO_SOLUTION":
+        raise TimeoutError("no roster within the time limit; give --solve more --time-limit")
     evaluation = outcome.result.evaluation
     largest = (
         max((abs(r.deviation) for r in evaluation.fairness), default=0.0) if evaluation else 0.0
