@@ -43,16 +43,16 @@ def _sweep(folder: Path, grid: Path, extra: list[str]) -> float:
 def _cluster(folder: Path) -> tuple[list[subprocess.Popen[bytes]], Path]:
     dask = shutil.which("dask") or str(Path(sys.executable).parent / "dask")
     scheduler_file = folder / "scheduler.json"
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    quiet = subprocess.DEVNULL
     scheduler = subprocess.Popen(
         [dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-         "--scheduler-file", str(scheduler_file)], **quiet,
+         "--scheduler-file", str(scheduler_file)], stdout=quiet, stderr=quiet,
     )  # fmt: skip
     while not scheduler_file.exists() or scheduler_file.stat().st_size == 0:
         time.sleep(0.1)
     worker = subprocess.Popen(
         [dask, "worker", "--scheduler-file", str(scheduler_file), "--nworkers", "2",
-         "--nthreads", "1", "--no-dashboard"], **quiet,
+         "--nthreads", "1", "--no-dashboard"], stdout=quiet, stderr=quiet,
     )  # fmt: skip
     time.sleep(3)  # the workers register
     return [worker, scheduler], scheduler_file

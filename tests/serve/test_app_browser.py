@@ -83,12 +83,13 @@ def test_leave_trade_approve_publish_in_a_browser(browser, site, tmp_path):
     )
     assert "01/03/2027" in browser.find_element(By.TAG_NAME, "main").text
 
-    # Dr. Aerts enters leave; a range outside the period and a reversed one are refused.
+    # Dr. Aerts enters leave; a range outside the period and a reversed one are refused, in
+    # the page's language (the browser asks for Dutch).
     browser.get(f"{site.base}/gp/{site.gp['d0']}")
     assert "Dr. An Aerts" in browser.find_element(By.TAG_NAME, "h1").text
     for first, last, expected in (
-        ("2027-04-10", "2027-04-12", "outside the next period"),
-        ("2027-03-09", "2027-03-02", "is before from"),
+        ("2027-04-10", "2027-04-12", "ligt buiten de volgende periode 2027-03-01..2027-03-31"),
+        ("2027-03-09", "2027-03-02", "tot: 2027-03-02 ligt vóór van 2027-03-09."),
     ):
         _set(browser, "from", first)
         _set(browser, "to", last)
@@ -125,6 +126,8 @@ def test_leave_trade_approve_publish_in_a_browser(browser, site, tmp_path):
     assert "Dr. An Aerts" in offers[0].text
     _click(browser, offers[0].find_element(By.TAG_NAME, "button"))
     assert not browser.find_elements(By.CSS_SELECTOR, "tr.offer")  # taken, waiting for approval
+    browser.get(f"{site.base}/coordinator/")
+    assert "1 ruil(en) wachten op uw goedkeuring" in browser.page_source
     browser.get(f"{site.base}/coordinator/swaps")
     _shot(browser, "coordinator-swaps")
     _click(browser, browser.find_element(By.XPATH, "//button[@value='approve']"))

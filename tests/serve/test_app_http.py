@@ -25,7 +25,8 @@ def site(tmp_path) -> Site:
 @pytest.fixture
 def client(site):
     store = Store(site.db)
-    with TestClient(create_app(store, site.scenario, site.scenario_path)) as http:
+    app = create_app(store, site.scenario, site.scenario_path)
+    with TestClient(app, headers={"Accept-Language": "en"}) as http:  # messages in English
         yield http
     store.close()
 
@@ -126,7 +127,7 @@ def test_bad_input_gets_located_messages(client, site):
     """Every refusal names the field and the bad value, on the page (400), never a traceback."""
     _set_period(client, site)
     cases = [
-        ({"from": "2027-13-01"}, "from: '2027-13-01' is not a date; expected YYYY-MM-DD."),
+        ({"from": "2027-13-01"}, "From: '2027-13-01' is not a date; expected YYYY-MM-DD."),
         ({"from": "2027-03-09", "to": "2027-03-02"}, "to: 2027-03-02 is before from 2027-03-09."),
         ({"from": "2027-05-01"}, "outside the next period 2027-03-01..2027-03-31"),
         ({"from": "2027-03-01", "reason": "a" * 201}, "reason: expected one line of at most 200"),

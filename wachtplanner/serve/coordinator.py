@@ -132,6 +132,7 @@ async def overview(request: Request) -> Response:
         first=first,
         last=last,
         auto_approve=get_setting(app.store, "auto_approve") == "yes",
+        pending=sum(1 for r in swap_requests(app.store) if r.status == "accepted"),
         areas=app.units,
         area_of=app.scenario.area_of,
     )

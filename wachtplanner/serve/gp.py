@@ -11,6 +11,7 @@ validates it, and a refusal names the field and the rule, never a stack trace.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -160,15 +161,22 @@ def _back(gp: GpContext) -> Response:
     return RedirectResponse(f"/gp/{gp.token}", status_code=303)
 
 
-def _parse_day(value: str, field: str, errors: list[str]) -> date | None:
+def _t(request: Request) -> Callable[..., str]:
+    """Return the translator of the request's language (messages in the page's language)."""
+    return translator(
+        pick_language(request.query_params.get("lang"), request.headers.get("accept-language"))
+    )
+
+
+def _parse_day(value: str, field: str, errors: list[str], t: Callable[..., str]) -> date | None:
     try:
         day = date.fromisoformat(value.strip())
     except ValueError:
-        errors.append(f"{field}: '{value[:40]}' is not a date; expected YYYY-MM-DD.")
+        errors.append(t("err_not_a_date", field=t(field), value=value[:40]))
         return None
     low, high = DATE_RANGE
     if not low <= day <= high:
-        errors.append(f"{field}: {day.isoformat()} is out of range.")
+        errors.append(t("err_out_of_range", field=t(field), value=day.isoformat()))
         return None
     return day
 
@@ -182,22 +190,28 @@ async def add_wish_view(request: Request) -> Response:
     if not ok:
         return _forbidden(request)
     errors: list[str] = []
+    t = _t(request)
     kind = values.get("kind", "")
     if kind not in ("unavailable", "avoid", "prefer"):
-        errors.append(f"kind: '{kind[:20]}' is not allowed; expected unavailable, avoid, prefer.")
-    start = _parse_day(values.get("from", ""), "from", errors)
-    end = _parse_day(values.get("to", "") or values.get("from", ""), "to", errors)
+        errors.append(t("err_wish_kind", value=kind[:20]))
+    start = _parse_day(values.get("from", ""), "from", errors, t)
+    end = _parse_day(values.get("to", "") or values.get("from", ""), "to", errors, t)
     reason = values.get("reason", "").strip()
     if len(reason) > MAX_REASON or any(ord(c) < 32 for c in reason):
-        errors.append(f"reason: expected one line of at most {MAX_REASON} characters.")
+        errors.append(t("err_reason", limit=MAX_REASON))
     if start and end:
         first, last = next_period(state(request))
         if end < start:
-            errors.append(f"to: {end.isoformat()} is before from {start.isoformat()}.")
+            errors.append(t("err_reversed", end=end.isoformat(), start=start.isoformat()))
         elif start < first or end > last:
             errors.append(
-                f"from/to: {start.isoformat()}..{end.isoformat()} is outside the next period "
-                f"{first.isoformat()}..{last.isoformat()}."
+                t(
+                    "err_outside",
+                    start=start.isoformat(),
+                    end=end.isoformat(),
+                    first=first.isoformat(),
+                    last=last.isoformat(),
+                )
             )
     if errors or start is None or end is None:
         return _page(request, gp, errors=errors, status=400)
@@ -246,19 +260,20 @@ async def propose(request: Request) -> Response:
     kind = values.get("kind", "")
     shift_id = values.get("shift_id", "")
     reason = values.get("reason", "").strip()[:MAX_REASON]
+    t = _t(request)
     errors: list[str] = []
     if kind == "offer":
         if (shift_id, gp.doctor_id) not in pairs:
-            errors.append(f"shift_id: you have no duty {shift_id[:60]}.")
+            errors.append(t("err_not_yours", value=shift_id[:60]))
         else:
             add_swap_request(app.store, "offer", shift_id, gp.doctor_id, None, None, reason)
     elif kind in ("request", "swap"):
         other = values.get("other", "")
         holder = next((d for s, d in sorted(pairs) if s == other and d != gp.doctor_id), None)
         if holder is None:
-            errors.append(f"other: no colleague has duty {other[:60]}.")
+            errors.append(t("err_no_holder", value=other[:60]))
         elif kind == "swap" and (shift_id, gp.doctor_id) not in pairs:
-            errors.append(f"shift_id: you have no duty {shift_id[:60]}.")
+            errors.append(t("err_not_yours", value=shift_id[:60]))
         else:
             moves = [(other, holder, gp.doctor_id)]
             if kind == "swap":
@@ -271,7 +286,7 @@ async def propose(request: Request) -> Response:
             else:
                 add_swap_request(app.store, "swap", shift_id, gp.doctor_id, holder, other, reason)
     else:
-        errors.append(f"kind: '{kind[:20]}' is not allowed; expected offer, request or swap.")
+        errors.append(t("err_swap_kind", value=kind[:20]))
     if errors:
         return _page(request, gp, errors=errors, status=400)
     return _back(gp)
@@ -312,7 +327,7 @@ async def answer(request: Request) -> Response:
     if not set_swap_state(
         app.store, item.id, "accepted", actor=gp.doctor_id, to_doctor=taker, expect=("open",)
     ):
-        return _page(request, gp, errors=["someone answered first."], status=409)
+        return _page(request, gp, errors=[_t(request)("err_taken")], status=409)
     if get_setting(app.store, "auto_approve") == "yes":
         approve_request(app, item.id, actor="auto-approve")
     return _back(gp)
