@@ -58,9 +58,9 @@ _STAGE_SHARE = {
     "changes": 0.3,
     "max_excess": 0.2,
     "sum_excess": 0.2,
-    "spread": 0.25,
-    "at_spread": 0.1,
-    "soft": 0.6,
+    "spread": 0.15,
+    "at_spread": 0.05,
+    "soft": 0.85,
     "deviation": 0.5,
     "total": 1.0,
 }
