@@ -185,3 +185,31 @@ def test_a_sweep_on_a_real_dask_scheduler_and_worker(tmp_path):
             if process is not None:
                 process.terminate()
                 process.wait(timeout=30)
+
+
+def test_the_sweep_report_renders_in_a_browser(browser, tmp_path):
+    """The report of a 3-run sweep in Chromium: the decision table with one green cell (at
+    1800 GMDs per FTE and 25 new patients a week per FTE everyone has a GP in 25 weeks) and a
+    drawn chart per outcome; nothing is fetched."""
+    from selenium.webdriver.common.by import By
+
+    from wachtplanner.sweep.grid import parse_grid
+    from wachtplanner.sweep.report import sweep_report
+
+    axes = parse_grid({"continuity.intake_per_week_per_fte": [15, 20, 25]}, "grid.yaml")
+    rows = [
+        {"continuity.intake_per_week_per_fte": intake, "weeks_until_all_attached": weeks,
+         "peak_unattached": 1952, "unmet_contacts": unmet, "gp_poor_weeks": 53, "error": ""}
+        for intake, weeks, unmet in ((15, 42, 3531.5), (20, 32, 2627.1), (25, 25, 2084.7))
+    ]  # fmt: skip
+    page = tmp_path / "report.html"
+    content = sweep_report(rows, axes, solve=False)
+    for loads_something in (b'src="', b"<script", b"<link", b"@import"):
+        assert loads_something not in content
+    page.write_bytes(content)
+    browser.get(page.as_uri())
+    green = browser.find_elements(By.CSS_SELECTOR, "td.ok")
+    assert [cell.text for cell in green] == ["25 (2084.7)"]
+    charts = browser.find_elements(By.CSS_SELECTOR, "figure svg")
+    assert len(charts) == 4  # four outcomes against the one varied key
+    assert all(chart.size["width"] > 200 for chart in charts)
