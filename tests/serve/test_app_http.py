@@ -217,3 +217,16 @@ def test_secret_links_stay_out_of_logs_and_referrers(client, site, caplog):
     assert "GET gp_page 200" in logged
     assert site.gp["d0"] not in logged
     assert site.feed["d0"] not in logged
+
+
+def test_the_grid_by_month_and_by_week(client, site):
+    """The coordinator's grid shows a month, or one ISO week: 2027-W06 is Mon 8 to Sun 14
+    February, so the 15th (week 7) is not in it."""
+    _login(client, site)
+    month = client.get("/coordinator/grid?month=2027-02").text
+    assert "2027-02-08" in month
+    assert "2027-02-18" in month
+    week = client.get("/coordinator/grid?week=2027-W06").text
+    assert "2027-02-08" in week
+    assert "2027-02-14" in week
+    assert "2027-02-15" not in week

@@ -161,24 +161,39 @@ async def settings(request: Request) -> Response:
 
 
 async def grid(request: Request) -> Response:
-    """The published roster as a date x unit grid, one month."""
+    """The published roster as a date x unit grid: one month, or one ISO week (?week=)."""
     if not _logged_in(request):
         return _login_redirect()
     app = state(request)
     roster = latest_roster(app.store)
-    month = request.query_params.get("month") or f"{app.scenario.horizon.start:%Y-%m}"
     frame = grid_frame(app.scenario, app.shift_list, roster)
     date_column = frame.columns[0]
-    part = frame[frame[date_column].map(lambda d: f"{d:%Y-%m}") == month]
     months = sorted({f"{d:%Y-%m}" for d in frame[date_column]})
+    weeks = sorted({_week(d) for d in frame[date_column]})
+    week = request.query_params.get("week") or ""
+    if week in weeks:
+        part = frame[frame[date_column].map(_week) == week]
+        title, month = week, ""
+    else:
+        month = request.query_params.get("month") or f"{app.scenario.horizon.start:%Y-%m}"
+        part = frame[frame[date_column].map(lambda d: f"{d:%Y-%m}") == month]
+        title, week = month, ""
     return _page(
         request,
         "coordinator_grid.html",
+        title=title,
         month=month,
         months=months,
+        week=week,
+        weeks=weeks,
         columns=list(frame.columns),
         rows=[list(r) for r in part.itertuples(index=False)],
     )
+
+
+def _week(day: date) -> str:
+    year, number, _ = day.isocalendar()
+    return f"{year}-W{number:02d}"
 
 
 async def fairness(request: Request) -> Response:
