@@ -213,3 +213,6 @@ def test_the_sweep_report_renders_in_a_browser(browser, tmp_path):
     charts = browser.find_elements(By.CSS_SELECTOR, "figure svg")
     assert len(charts) == 4  # four outcomes against the one varied key
     assert all(chart.size["width"] > 200 for chart in charts)
+    assert "Wanneer heeft iedereen weer een huisarts?" in browser.page_source
+    english = sweep_report(rows, axes, solve=False, language="en").decode()
+    assert "When does everyone have a GP again?" in english

@@ -141,6 +141,7 @@ def run_sweep(
     params: dict[str, Any] | None = None,
     base_roster: list[tuple[str, str]] | None = None,
     within_weeks: int = 26,
+    language: str = "nl",
     progress: ProgressFn | None = None,
     on_result: Callable[[RunResult], None] | None = None,
 ) -> SweepOutcome:
@@ -208,7 +209,9 @@ def run_sweep(
             files[f"runs/{rid}/{name}"] = content
         marker = {"outcomes": done.outcomes, "error": done.error}
         files[f"runs/{rid}/result.json"] = (json.dumps(marker, indent=2) + "\n").encode()
-    files["report.html"] = sweep_report(rows, axes, solve=solve, within_weeks=within_weeks)
+    files["report.html"] = sweep_report(
+        rows, axes, solve=solve, within_weeks=within_weeks, language=language
+    )
     replace_folder(out, files, command="sweep")
     shutil.rmtree(work, ignore_errors=True)
     return SweepOutcome(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from wachtplanner.cli.options import output_dir_option, scenario_argument
+from wachtplanner.cli.options import language_option, output_dir_option, scenario_argument
 from wachtplanner.io.roster_files import load_roster
 from wachtplanner.io.scenario_files import load_scenario_shifts, read_document
 from wachtplanner.sweep.engine import Cluster, run_sweep
@@ -72,6 +72,7 @@ from wachtplanner.sweep.grid import load_grid
     show_default=True,
     help="The report marks runs where everyone has a GP within this many weeks.",
 )
+@language_option
 def command(
     scenario: Path,
     grid_file: Path,
@@ -84,6 +85,7 @@ def command(
     time_limit_s: float,
     deterministic_time: float | None,
     within_weeks: int,
+    language: str,
 ) -> None:
     """Run SCENARIO for every combination in GRID: continuity, and with --solve the roster.
 
@@ -124,6 +126,7 @@ def command(
         params=params,
         base_roster=base_roster,
         within_weeks=within_weeks,
+        language=language,
         progress=lambda text: click.echo(text, err=True),
     )
     reached = sum(
