@@ -31,6 +31,7 @@ from wachtplanner.exceptions import SolverError
 from wachtplanner.result import SolveStatus, StageResult
 from wachtplanner.solver.bounds import FairnessBounds, fairness_bounds
 from wachtplanner.solver.cpsat.constraints import RULE_BUILDERS
+from wachtplanner.solver.cpsat.lns import Neighbourhoods, improve
 from wachtplanner.solver.cpsat.objective import (
     STAGES,
     TERM_OF_STAGE,
@@ -74,6 +75,14 @@ _RELAX_SHARE = 0.4
 """Share of a stage's time its per-tag relaxations may take before the search."""
 _EVALUATION_RESERVE_S = 1.0
 """Kept back from the stages for the final evaluation, so the time limit holds."""
+_LNS_STAGES = ("sum_excess", "soft", "deviation", "total")
+"""Summed stages, which trading duties within a few doctors lowers (``lns``). A stage of a
+largest value (the spread) is held by doctors a neighbourhood rarely contains."""
+_FULL_SHARE_BEFORE_LNS = (0.3, 0.05)
+"""Share of an LNS stage's time for the full search first (its bound, or a proof on a small
+model), on a model up to ``_LIGHT_PRESOLVE_FROM`` pairs and on a larger one; the rest goes to the
+neighbourhood searches. (On the 250-GP quarter a 5-s full soft search found nothing the
+neighbourhoods would not have found in 0.1 s.)"""
 
 
 @dataclass(frozen=True)
@@ -248,6 +257,14 @@ class CpSatModel:
         for key, var in self.x.items():
             self.model.add_hint(var, key in picked)
 
+    def _hinted_solution(self) -> list[int]:
+        """Return the complete hint as values by variable index (empty if it is partial)."""
+        hint = self.model.proto.solution_hint
+        num_vars = len(hint.vars)
+        if num_vars == 0 or hint.vars[0] != 0 or hint.vars[num_vars - 1] != num_vars - 1:
+            return []
+        return list(hint.values)
+
     def _hint_all(self, values: Sequence[int]) -> None:
         hint = self.model.proto.solution_hint
         hint.vars.clear()
@@ -261,7 +278,12 @@ class CpSatModel:
         return [key for key, var in self.x.items() if solver.boolean_value(var)]
 
     def _run(
-        self, expression: Expr, budget_s: float, params: SolverParams, callback: _Progress
+        self,
+        expression: Expr,
+        budget_s: float,
+        params: SolverParams,
+        callback: _Progress,
+        deterministic_share: float = 1.0,
     ) -> tuple[cp_model.CpSolverStatus, cp_model.CpSolver]:
         self.model.minimize(expression)
         solver = cp_model.CpSolver()
@@ -271,7 +293,9 @@ class CpSatModel:
         solver.parameters.log_search_progress = params.log_search
         solver.parameters.relative_gap_limit = _RELATIVE_GAP
         if params.deterministic_time is not None:
-            solver.parameters.max_deterministic_time = params.deterministic_time / len(STAGES)
+            solver.parameters.max_deterministic_time = (
+                params.deterministic_time / len(STAGES) * deterministic_share
+            )
         if len(self.x) > _LIGHT_PRESOLVE_FROM:
             # Full probing of a circle-year model costs 10-25 s per stage and buys little once
             # a complete hint is known; a single light pass leaves the time to the search.
@@ -282,17 +306,31 @@ class CpSatModel:
             raise SolverError(f"CP-SAT rejected the model: {self.model.validate()}")
         return code, solver
 
-    def _largest_by_tag(self, chosen: Collection[Pair]) -> dict[str, int]:
+    def _deviations(self, chosen: Collection[Pair]) -> list[tuple[str, int]]:
+        """Return every fairness row's tag and |points - target| for a roster."""
         inst = self.instance
         earned: dict[tuple[int, str], int] = {}
         for d_idx, s_idx in chosen:
             for tag, points in inst.tag_points[s_idx].items():
                 earned[d_idx, tag] = earned.get((d_idx, tag), 0) + points
+        return [
+            (row.tag, abs(earned.get((row.doctor_idx, row.tag), 0) - row.target_centi))
+            for row in inst.targets
+        ]
+
+    def _largest_by_tag(self, chosen: Collection[Pair]) -> dict[str, int]:
         largest: dict[str, int] = dict.fromkeys(self.fairness.rows_of_tag, 0)
-        for row in inst.targets:
-            deviation = abs(earned.get((row.doctor_idx, row.tag), 0) - row.target_centi)
-            largest[row.tag] = max(largest[row.tag], deviation)
+        for tag, deviation in self._deviations(chosen):
+            largest[tag] = max(largest[tag], deviation)
         return largest
+
+    def _num_at_largest(self, chosen: Collection[Pair]) -> int:
+        """Count the rows at their tag's largest deviation (the at_spread term, by hand).
+
+        Counted in Python rather than by a fixed-roster CP-SAT solve, which costs 4 s on the
+        250-GP year; the stage's own search then reports CP-SAT's value.
+        """
+        return sum(deviation >= self._largest[tag] for tag, deviation in self._deviations(chosen))
 
     def _stage_expression(self, name: str, best: Collection[Pair] | None) -> tuple[Expr, int]:
         """Return a stage's expression and its combinatorial lower bound."""
@@ -385,12 +423,15 @@ class CpSatModel:
         reserve = max(_EVALUATION_RESERVE_S, 1.5 * self.evaluation_s + 0.5)
         deadline = clock + params.time_limit_s - reserve
         results = _Results(stage_done)
+        overrun = 0.0
+        last_solver: cp_model.CpSolver | None = None
+        """The search whose solution is ``best`` (its values are CP-SAT's own)."""
         for name in stages:
             stage_started = time.perf_counter()
             expression, lower = self._stage_expression(name, best)
             term = TERM_OF_STAGE[name]
             if name == "at_spread" and best is not None:
-                current[term] = self._value_with(best, params, term)
+                current[term] = self._num_at_largest(best)
             if best is not None and current.get(term, lower) > lower:
                 remaining = deadline - time.perf_counter()
                 relax_until = time.perf_counter() + remaining * _STAGE_SHARE[name] * _RELAX_SHARE
@@ -408,12 +449,25 @@ class CpSatModel:
                 continue
             if lower > 0:
                 self.model.add(expression >= lower)
-            budget = max(_MIN_STAGE_S, remaining * _STAGE_SHARE[name])
-            if name == stages[-1]:
-                budget = max(_MIN_STAGE_S, remaining)
+            # A search overruns its limit by what loading and presolving the model take (2-6 s
+            # on a circle year); the largest overrun so far is taken off the next budget.
+            share = 1.0 if name == stages[-1] else _STAGE_SHARE[name]
+            budget = max(_MIN_STAGE_S, remaining * share - overrun)
             searched, scale, cap = self._tie_broken(name, stages, expression, current)
             callback = _Progress(name, clock, progress, scale, cap)
-            code, solver = self._run(searched, budget, params, callback)
+            lns = name in _LNS_STAGES and Neighbourhoods(self.instance, 0).applies()
+            stage_until = time.perf_counter() + budget
+            full_share = self._full_share() if lns else 1.0
+            full_budget = budget * full_share
+            searched_at = time.perf_counter()
+            code, solver = self._run(
+                searched,
+                full_budget,
+                params,
+                callback,
+                full_share,
+            )
+            overrun = max(overrun, time.perf_counter() - searched_at - full_budget)
             if first_at is None:
                 first_at = callback.first_at
             found = code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
@@ -424,6 +478,7 @@ class CpSatModel:
                     else SolveStatus.NO_SOLUTION
                 )
                 return Solved(status, Roster(), {}, {}, (), first_at)
+            evaluated_by: cp_model.CpSolver | None = None
             if found:
                 best = self._chosen(solver)
                 # The stage's value in CP-SAT's returned solution. (With several workers and a
@@ -433,10 +488,34 @@ class CpSatModel:
                 bound = math.ceil((solver.best_objective_bound - cap) / scale - 1e-9)
                 if bound > value:
                     raise SolverError(f"stage {name}: CP-SAT's bound {bound} exceeds {value}")
-                self._hint_all(list(solver.response_proto.solution))
-                current = self._current(solver)
+                solution = list(solver.response_proto.solution)
+                evaluated_by = solver
             else:
                 value, bound = current.get(term, lower), lower
+                solution = self._hinted_solution()
+            if lns and solution and code != cp_model.OPTIMAL and value > max(bound, lower):
+                # The full search on a circle-sized model is where time is lost; trading
+                # duties among a few doctors at a time is where the stage improves.
+                outcome = improve(
+                    self.model,
+                    self.x,
+                    self.instance,
+                    expression,
+                    solution,
+                    value,
+                    until=stage_until,
+                    params=params,
+                    deterministic_s=self._lns_deterministic(params),
+                    on_improve=self._lns_progress(name, clock, progress, max(bound, lower)),
+                )
+                if outcome.solver is not None:
+                    best = self._chosen(outcome.solver)
+                    value, solution = outcome.value, outcome.solution
+                    evaluated_by = outcome.solver
+            if evaluated_by is not None:
+                self._hint_all(solution)
+                current = self._current(evaluated_by)
+                last_solver = evaluated_by
             bound = max(bound, lower)
             current[term] = value
             # CP-SAT says OPTIMAL once the gap is within relative_gap_limit; proven means equal.
@@ -451,10 +530,7 @@ class CpSatModel:
             )
             self.model.add(expression <= value)
         assert best is not None  # returned above otherwise
-        evaluated = self.evaluate(best, params)
-        if evaluated is None:
-            raise SolverError("the final roster breaks a constraint of its own model")
-        terms, penalties = evaluated
+        terms, penalties = self._final_values(best, last_solver, params, clock)
         proven = len(results) == len(stages) and all(
             r.status is SolveStatus.OPTIMAL for r in results
         )
@@ -466,6 +542,23 @@ class CpSatModel:
             tuple(results),
             first_at,
         )
+
+    def _full_share(self) -> float:
+        small, large = _FULL_SHARE_BEFORE_LNS
+        return small if len(self.x) <= _LIGHT_PRESOLVE_FROM else large
+
+    def _lns_deterministic(self, params: SolverParams) -> float | None:
+        if params.deterministic_time is None:
+            return None
+        return params.deterministic_time / len(STAGES) * (1 - self._full_share())
+
+    @staticmethod
+    def _lns_progress(
+        name: str, clock: float, progress: ProgressFn | None, bound: int
+    ) -> Callable[[int], None] | None:
+        if progress is None:
+            return None
+        return lambda value: progress(name, value, max(0, bound), time.perf_counter() - clock)
 
     def _tie_broken(
         self, name: str, stages: Sequence[str], expression: Expr, current: dict[str, int]
@@ -492,12 +585,33 @@ class CpSatModel:
         )
         return searched, scale, cap
 
+    def _final_values(
+        self,
+        best: Collection[Pair],
+        last_solver: cp_model.CpSolver | None,
+        params: SolverParams,
+        clock: float,
+    ) -> tuple[dict[str, int], dict[str, int]]:
+        """Return CP-SAT's value of every term and penalty of the final roster.
+
+        With time left, from :meth:`evaluate` (both directions, which proves every term is a
+        function of the roster); otherwise from the search that found the roster, so the time
+        limit holds on a circle year, where the evaluation's two solves take about 5 s.
+        """
+        left_s = clock + params.time_limit_s - time.perf_counter()
+        stale = last_solver is None or len(last_solver.response_proto.solution) < len(
+            self.model.proto.variables
+        )
+        if stale or left_s > 2 * self.evaluation_s + 0.5:
+            evaluated = self.evaluate(best, params, limit_s=max(1.0, left_s))
+            if evaluated is None:
+                raise SolverError("the final roster breaks a constraint of its own model")
+            return evaluated
+        assert last_solver is not None
+        return self._current(last_solver), {
+            name: int(last_solver.value(expr)) for name, expr in self.penalties.items()
+        }
+
     def _current(self, solver: cp_model.CpSolver) -> dict[str, int]:
         """Return every term's value in a stage's solution, as CP-SAT computed it."""
         return {name: int(solver.value(expr)) for name, expr in self._expressions().items()}
-
-    def _value_with(self, chosen: Collection[Pair], params: SolverParams, term: str) -> int:
-        evaluated = self.evaluate(chosen, params)
-        if evaluated is None:
-            raise SolverError("a roster the model accepted breaks one of its constraints")
-        return evaluated[0][term]
