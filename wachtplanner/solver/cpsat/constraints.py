@@ -123,7 +123,7 @@ def build_consecutive_nights(ctx: BuildContext) -> None:
                 ctx.model.add(sum(literals) <= rule.count)
             else:
                 ctx.penalties[Rule.CONSECUTIVE_NIGHTS].append(
-                    Penalty(rule.weight, _both(ctx, literals))
+                    Penalty(rule.weight, _both(ctx, literals), d_idx)
                 )
 
 
@@ -156,7 +156,7 @@ def build_monthly_cap(ctx: BuildContext) -> None:
             over = ctx.model.new_int_var(0, -(-(sum(minutes) - cap_min) // 60), "")
             ctx.model.add(60 * over >= excess_min)
             ctx.model.add(60 * over <= excess_min + 59)
-            ctx.penalties[Rule.MONTHLY_CAP].append(Penalty(rule.weight_per_hour, over))
+            ctx.penalties[Rule.MONTHLY_CAP].append(Penalty(rule.weight_per_hour, over, d_idx))
 
 
 def build_weekend_spacing(ctx: BuildContext) -> None:
@@ -195,7 +195,7 @@ def build_weekend_spacing(ctx: BuildContext) -> None:
                     ctx.model.add_bool_or([worked[a].Not(), worked[b].Not()])
                 else:
                     ctx.penalties[Rule.WEEKEND_SPACING].append(
-                        Penalty(rule.weight, _both(ctx, [worked[a], worked[b]]))
+                        Penalty(rule.weight, _both(ctx, [worked[a], worked[b]]), d_idx)
                     )
 
 
@@ -219,7 +219,7 @@ def build_duties_per_7_days(ctx: BuildContext) -> None:
                 continue
             over = ctx.model.new_int_var(0, len(shifts) - rule.count, "")
             ctx.model.add_max_equality(over, [0, starts - rule.count])
-            ctx.penalties[Rule.DUTIES_PER_7_DAYS].append(Penalty(rule.weight, over))
+            ctx.penalties[Rule.DUTIES_PER_7_DAYS].append(Penalty(rule.weight, over, d_idx))
 
 
 def build_min_gap(ctx: BuildContext) -> None:
@@ -248,7 +248,7 @@ def build_min_gap(ctx: BuildContext) -> None:
             # several workers CP-SAT reported an objective off by those constants).
             over = ctx.model.new_int_var(0, len(shifts) - 1, "")
             ctx.model.add(over == starts - 1 + empty)
-            ctx.penalties[Rule.MIN_GAP].append(Penalty(rule.weight, over))
+            ctx.penalties[Rule.MIN_GAP].append(Penalty(rule.weight, over, d_idx))
 
 
 def build_even_load(ctx: BuildContext) -> None:
@@ -288,7 +288,7 @@ def build_even_load(ctx: BuildContext) -> None:
             whole = ctx.model.new_int_var(0, max(reach, mark) // 100, "")
             ctx.model.add(100 * whole <= distance)
             ctx.model.add(distance <= 100 * whole + 99)
-            ctx.penalties[Rule.EVEN_LOAD].append(Penalty(rule.weight, whole))
+            ctx.penalties[Rule.EVEN_LOAD].append(Penalty(rule.weight, whole, d_idx))
 
 
 def min_duty_doctors(ctx: BuildContext) -> list[tuple[int, int]]:
@@ -319,7 +319,7 @@ def build_min_duties(ctx: BuildContext) -> None:
         duties = sum(ctx.x[d_idx, s] for s in ctx.eligible(d_idx))
         short = ctx.model.new_int_var(0, wanted, "")
         ctx.model.add_max_equality(short, [0, wanted - duties])
-        ctx.penalties[Rule.MIN_DUTIES].append(Penalty(rule.weight, short))
+        ctx.penalties[Rule.MIN_DUTIES].append(Penalty(rule.weight, short, d_idx))
 
 
 def build_holiday_rotation(ctx: BuildContext) -> None:
@@ -334,7 +334,9 @@ def build_holiday_rotation(ctx: BuildContext) -> None:
             continue
         for s in ctx.eligible(d_idx):
             if not last_year.isdisjoint(inst.holiday_keys[s]):
-                ctx.penalties[Rule.HOLIDAY_ROTATION].append(Penalty(rule.weight, ctx.x[d_idx, s]))
+                ctx.penalties[Rule.HOLIDAY_ROTATION].append(
+                    Penalty(rule.weight, ctx.x[d_idx, s], d_idx)
+                )
 
 
 def build_avoid(ctx: BuildContext) -> None:
@@ -347,7 +349,7 @@ def build_avoid(ctx: BuildContext) -> None:
         avoid = set(doctor.avoid)
         for s in ctx.eligible(d_idx):
             if not avoid.isdisjoint(touched_dates(inst.shifts[s])):
-                ctx.penalties[Rule.AVOID].append(Penalty(weight, ctx.x[d_idx, s]))
+                ctx.penalties[Rule.AVOID].append(Penalty(weight, ctx.x[d_idx, s], d_idx))
 
 
 def build_prefer(ctx: BuildContext) -> None:
@@ -363,7 +365,7 @@ def build_prefer(ctx: BuildContext) -> None:
         wanted = set(doctor.prefer)
         for s in ctx.eligible(d_idx):
             if inst.shifts[s].weekend and wanted.isdisjoint(touched_dates(inst.shifts[s])):
-                ctx.penalties[Rule.PREFER].append(Penalty(weight, ctx.x[d_idx, s]))
+                ctx.penalties[Rule.PREFER].append(Penalty(weight, ctx.x[d_idx, s], d_idx))
 
 
 RULE_BUILDERS: dict[Rule, Callable[[BuildContext], None]] = {

@@ -42,12 +42,21 @@ Expr = cp_model.LinearExprT
 MIN_DOCTORS = 4
 """The smallest neighbourhood; a model with fewer than twice this many doctors is not split."""
 _FIRST_SIZE = 10
-_STEP_LIMIT_S = 1.5
-"""Wall-clock limit of one neighbourhood's search."""
+_STEP_LIMIT_S = (0.6, 1.5)
+"""Wall-clock limit of one neighbourhood's search: on a model up to ``_LARGE_MODEL`` pairs, and
+on a larger one, where CP-SAT's load and presolve of the fixed model alone take ~0.6 s.
+Measured at 60 s, 2 workers (soft penalty, one run each): the 250-GP quarter 6 467 with 1.5 s
+and 4 409-4 976 with 0.4-0.8 s; the 100-GP year 35 188 with 1.5 s, 29 155 with 0.6 s; the
+250-GP year 106 504 with 1.5 s, 111 941 with 0.6 s."""
+_LARGE_MODEL = 100_000
+_TARGETED_SHARE = 0.4
+"""Share of neighbourhoods built around a doctor drawn by their own penalty."""
+_SHIFT_SHARE = 0.35
+"""Share built from the colleagues of one random shift; the rest is drawn at random."""
 _MIN_STEP_S = 0.2
 _STEP_DETERMINISTIC = 1.0
 """Deterministic limit of one neighbourhood's search (deterministic runs)."""
-_GROW_BELOW = 0.5
+_GROW_BELOW = 0.3
 """A proven search that used less than this share of its limit lets the neighbourhood grow."""
 
 
@@ -58,7 +67,7 @@ class LnsOutcome:
     solution: list[int]
     value: int
     solver: cp_model.CpSolver | None
-    """The sub-solver whose solution is ``solution`` (None when nothing improved)."""
+    """The search whose solution is ``solution`` (None when no search was taken)."""
     num_steps: int
     num_improving: int
 
@@ -82,18 +91,36 @@ class Neighbourhoods:
         """Return whether the model has enough doctors for a neighbourhood to be a part."""
         return len(self.active) >= 2 * MIN_DOCTORS and bool(self._shifts)
 
-    def pick(self) -> frozenset[int]:
-        """Return the next neighbourhood: colleagues of one shift, or doctors at random."""
+    def pick(self, penalty_of_doctor: Mapping[int, int] | None = None) -> frozenset[int]:
+        """Return the next neighbourhood.
+
+        One of: a doctor drawn in proportion to their own penalty with colleagues who can take
+        one of their shifts (when ``penalty_of_doctor`` is known); colleagues eligible for one
+        randomly drawn shift; doctors drawn at random.
+        """
         size = min(self.size, len(self.active))
-        if self.rng.random() < 0.7:
+        draw = self.rng.random()
+        carrying = [d for d, penalty in (penalty_of_doctor or {}).items() if penalty > 0]
+        if carrying and draw < _TARGETED_SHARE:
+            assert penalty_of_doctor is not None
+            weights = [penalty_of_doctor[d] for d in carrying]
+            seed = self.rng.choices(carrying, weights)[0]
+            shift = self.rng.choice(self.instance.shifts_of_doctor[seed])
+            pool = [d for d in self.instance.doctors_of_shift[shift] if d != seed]
+            return self._fill({seed}, pool, size)
+        if draw < _TARGETED_SHARE + _SHIFT_SHARE:
             shift = self.rng.choice(self._shifts)
-            pool = list(self.instance.doctors_of_shift[shift])
-            if len(pool) >= size:
-                return frozenset(self.rng.sample(pool, size))
-            known = set(pool)
-            others = [d for d in self.active if d not in known]
-            return frozenset(pool + self.rng.sample(others, size - len(pool)))
+            return self._fill(set(), list(self.instance.doctors_of_shift[shift]), size)
         return frozenset(self.rng.sample(self.active, size))
+
+    def _fill(self, chosen: set[int], pool: list[int], size: int) -> frozenset[int]:
+        """Add doctors of ``pool`` to ``chosen`` up to ``size``, then others at random."""
+        wanted = size - len(chosen)
+        if len(pool) >= wanted:
+            return frozenset(chosen | set(self.rng.sample(pool, wanted)))
+        chosen |= set(pool)
+        others = [d for d in self.active if d not in chosen]
+        return frozenset(chosen | set(self.rng.sample(others, size - len(chosen))))
 
     def feedback(self, *, proven: bool, used_share: float) -> None:
         """Grow after a quick proof, shrink after a search that ran out of time."""
@@ -154,32 +181,41 @@ def improve(
     params: SolverParams,
     deterministic_s: float | None = None,
     max_steps: int | None = None,
+    doctor_terms: Mapping[int, Expr] | None = None,
     on_improve: Callable[[int], None] | None = None,
 ) -> LnsOutcome:
     """Lower ``expression`` from ``solution`` (worth ``value``) by neighbourhood searches.
 
     Stops at ``until`` (a ``time.perf_counter()`` value), once ``deterministic_s`` of
     deterministic time is spent or ``max_steps`` searches are made when given, or when the
-    value reaches 0.
+    value reaches 0. ``doctor_terms`` are the doctors' own parts of the expression, where it
+    is a sum of such parts: neighbourhoods are then also built around the doctors who carry it.
+    A search that ends at the same value is also taken (a sideways move), for variety.
     """
     neighbourhoods = Neighbourhoods(instance, params.random_seed)
     work = _WorkingCopy(model, x)
     work.model.minimize(expression)
     best, best_value = list(solution), value
     outcome = LnsOutcome(best, best_value, None, 0, 0)
+    penalty_of_doctor: dict[int, int] = {}
+    step_limit_s = _STEP_LIMIT_S[len(x) > _LARGE_MODEL]
     spent_deterministic = 0.0
     overhead_s = 0.2
     """What a step takes beyond its search limit (loading the model, reading the solution)."""
     while best_value > 0:
         step_started = time.perf_counter()
-        limit_s = min(_STEP_LIMIT_S, until - step_started - overhead_s)
+        limit_s = until - step_started - overhead_s
+        if deterministic_s is None:
+            # With a deterministic budget the wall clock is only a safety net.
+            limit_s = min(step_limit_s, limit_s)
         if limit_s < _MIN_STEP_S:
             break
         if deterministic_s is not None and spent_deterministic >= deterministic_s:
             break
         if max_steps is not None and outcome.num_steps >= max_steps:
             break
-        work.open(neighbourhoods.pick(), best)
+        doctors = neighbourhoods.pick(penalty_of_doctor)
+        work.open(doctors, best)
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = limit_s
         solver.parameters.num_workers = params.num_workers
@@ -200,9 +236,17 @@ def improve(
         if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             continue
         found = int(solver.value(expression))
-        if found < best_value:
-            best, best_value = list(solver.response_proto.solution), found
-            outcome.solver, outcome.num_improving = solver, outcome.num_improving + 1
+        if found > best_value:
+            continue
+        if doctor_terms is not None:
+            refresh = (
+                doctor_terms.keys() if not penalty_of_doctor else doctors & doctor_terms.keys()
+            )
+            penalty_of_doctor.update({d: int(solver.value(doctor_terms[d])) for d in refresh})
+        best, improved = list(solver.response_proto.solution), found < best_value
+        best_value, outcome.solver = found, solver
+        if improved:
+            outcome.num_improving += 1
             if on_improve is not None:
                 on_improve(found)
     outcome.solution, outcome.value = best, best_value

@@ -38,6 +38,7 @@ from wachtplanner.solver.cpsat.objective import (
     Expr,
     build_at_spread,
     build_fairness,
+    penalty_by_doctor,
     penalty_by_rule,
     stage_objectives,
 )
@@ -153,6 +154,7 @@ class CpSatModel:
         self.fairness = build_fairness(self.ctx)
         self.objectives: dict[str, Expr] = stage_objectives(self.ctx, self.fairness, self.keep)
         self.penalties = penalty_by_rule(self.ctx)
+        self.soft_by_doctor = penalty_by_doctor(self.ctx)
         self._bounds: FairnessBounds | None = None
         self._largest: dict[str, int] = {}
         self.evaluation_s = 0.0
@@ -506,6 +508,7 @@ class CpSatModel:
                     until=stage_until,
                     params=params,
                     deterministic_s=self._lns_deterministic(params),
+                    doctor_terms=self.soft_by_doctor if name == "soft" else None,
                     on_improve=self._lns_progress(name, clock, progress, max(bound, lower)),
                 )
                 if outcome.solver is not None:

@@ -170,3 +170,12 @@ def penalty_by_rule(ctx: BuildContext) -> dict[str, Expr]:
         for rule, penalties in ctx.penalties.items()
         if penalties
     }
+
+
+def penalty_by_doctor(ctx: BuildContext) -> dict[int, Expr]:
+    """Return each doctor's weighted soft penalty (every soft rule is a doctor's own)."""
+    parts: dict[int, list[Expr]] = defaultdict(list)
+    for penalties in ctx.penalties.values():
+        for p in penalties:
+            parts[p.doctor_idx].append(p.weight * p.term)
+    return {d_idx: cp_model.LinearExpr.sum(terms) for d_idx, terms in sorted(parts.items())}

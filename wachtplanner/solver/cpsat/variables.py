@@ -32,10 +32,15 @@ def assignment_vars(model: cp_model.CpModel, instance: Instance) -> dict[Pair, c
 
 @dataclass
 class Penalty:
-    """A soft rule's weighted term: ``weight`` x ``term``, ``term`` exact in the ``x``."""
+    """A soft rule's weighted term: ``weight`` x ``term``, ``term`` exact in the ``x``.
+
+    Every soft rule is a doctor's own (their spacing, load, wishes): ``doctor_idx`` says whose,
+    so the neighbourhood search can start from the doctors who carry the penalty.
+    """
 
     weight: int
     term: cp_model.LinearExprT
+    doctor_idx: int
 
 
 @dataclass
