@@ -508,7 +508,7 @@ class CpSatModel:
                     until=stage_until,
                     params=params,
                     deterministic_s=self._lns_deterministic(params),
-                    doctor_terms=self.soft_by_doctor if name == "soft" else None,
+                    doctor_terms=self._doctor_terms(name),
                     on_improve=self._lns_progress(name, clock, progress, max(bound, lower)),
                 )
                 if outcome.solver is not None:
@@ -545,6 +545,16 @@ class CpSatModel:
             tuple(results),
             first_at,
         )
+
+    def _doctor_terms(self, name: str) -> dict[int, Expr] | None:
+        """Return each doctor's own part of a summed stage's expression."""
+        if name == "soft":
+            return self.soft_by_doctor
+        if name == "deviation":
+            return self.fairness.deviation_by_doctor()
+        if name == "total":
+            return self.fairness.total_of_doctor
+        return None
 
     def _full_share(self) -> float:
         small, large = _FULL_SHARE_BEFORE_LNS

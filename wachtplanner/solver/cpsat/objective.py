@@ -62,6 +62,15 @@ class FairnessTerms:
     max_excess: cp_model.IntVar | None = None
     total_abs: list[Expr] = field(default_factory=list)
     at_spread: Expr | None = None
+    doctor_of_row: list[int] = field(default_factory=list)
+    total_of_doctor: dict[int, Expr] = field(default_factory=dict)
+
+    def deviation_by_doctor(self) -> dict[int, Expr]:
+        """Return each doctor's part of the summed deviation: their rows' |points - target|."""
+        parts: dict[int, list[Expr]] = defaultdict(list)
+        for row_idx, d_idx in enumerate(self.doctor_of_row):
+            parts[d_idx].append(self.abs_dev[row_idx])
+        return {d_idx: cp_model.LinearExpr.sum(rows) for d_idx, rows in sorted(parts.items())}
 
 
 def build_fairness(ctx: BuildContext) -> FairnessTerms:
@@ -79,6 +88,7 @@ def build_fairness(ctx: BuildContext) -> FairnessTerms:
         ]
         reach = sum(points for points, _ in pairs)
         terms.rows_of_tag[row.tag].append(row_idx)
+        terms.doctor_of_row.append(row.doctor_idx)
         total_top[row.doctor_idx] += max(row.target_centi, reach - row.target_centi)
         if reach == 0:
             terms.abs_dev.append(row.target_centi)
@@ -115,6 +125,7 @@ def build_fairness(ctx: BuildContext) -> FairnessTerms:
         distance = model.new_int_var(0, total_top[d_idx], f"total[{d_idx}]")
         model.add_abs_equality(distance, sum(parts))
         terms.total_abs.append(distance)
+        terms.total_of_doctor[d_idx] = distance
     return terms
 
 
