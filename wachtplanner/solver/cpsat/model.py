@@ -397,6 +397,7 @@ class CpSatModel:
         clock: float | None = None,
         start_found_at: float | None = None,
         stage_done: StageDoneFn | None = None,
+        after_s: float = 0.0,
     ) -> Solved:
         """Run the lexicographic stages within ``params.time_limit_s`` from ``clock``.
 
@@ -408,22 +409,26 @@ class CpSatModel:
             ``time.perf_counter()`` value that elapsed times and the time limit count from.
         start_found_at
             When ``start`` was known, in seconds since ``clock``.
+        after_s
+            What the caller still does within the time limit once this returns (the checker).
         """
         clock = time.perf_counter() if clock is None else clock
         best: list[Pair] | None = list(start) if start is not None else None
         first_at = start_found_at if best is not None else None
         current: dict[str, int] = {}
+        start_values: tuple[dict[str, int], dict[str, int]] | None = None
+        """CP-SAT's values of the start roster, valid while no stage has found another."""
         if best is not None:
-            known = self.evaluate(best, params)
-            if known is None:
+            start_values = self.evaluate(best, params)
+            if start_values is None:
                 best, first_at = None, None
             else:
-                current = known[0]
+                current = dict(start_values[0])
                 assert self._hint_values is not None
                 self._hint_all(self._hint_values)
         # Kept back for the final evaluation, measured on the first one where there was one.
         reserve = max(_EVALUATION_RESERVE_S, 1.5 * self.evaluation_s + 0.5)
-        deadline = clock + params.time_limit_s - reserve
+        deadline = clock + params.time_limit_s - reserve - 1.5 * after_s
         results = _Results(stage_done)
         overrun = 0.0
         last_solver: cp_model.CpSolver | None = None
@@ -533,7 +538,13 @@ class CpSatModel:
             )
             self.model.add(expression <= value)
         assert best is not None  # returned above otherwise
-        terms, penalties = self._final_values(best, last_solver, params, clock)
+        if last_solver is None and start_values is not None:
+            # No search found a roster: the start's values, evaluated both ways before the
+            # stages, still hold (at_spread, built since, as the at_spread stage counted it).
+            terms = {**start_values[0], **{k: v for k, v in current.items() if k == "at_spread"}}
+            penalties = start_values[1]
+        else:
+            terms, penalties = self._final_values(best, last_solver, params, clock, after_s)
         proven = len(results) == len(stages) and all(
             r.status is SolveStatus.OPTIMAL for r in results
         )
@@ -604,6 +615,7 @@ class CpSatModel:
         last_solver: cp_model.CpSolver | None,
         params: SolverParams,
         clock: float,
+        after_s: float,
     ) -> tuple[dict[str, int], dict[str, int]]:
         """Return CP-SAT's value of every term and penalty of the final roster.
 
@@ -611,7 +623,7 @@ class CpSatModel:
         function of the roster); otherwise from the search that found the roster, so the time
         limit holds on a circle year, where the evaluation's two solves take about 5 s.
         """
-        left_s = clock + params.time_limit_s - time.perf_counter()
+        left_s = clock + params.time_limit_s - time.perf_counter() - 1.5 * after_s
         stale = last_solver is None or len(last_solver.response_proto.solution) < len(
             self.model.proto.variables
         )
