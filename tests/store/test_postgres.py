@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,9 @@ from wachtplanner.serve.app import create_app
 from wachtplanner.store.app_data import issue_link
 from wachtplanner.store.db import Store
 from wachtplanner.store.publish import issue_token, latest_roster, publish, record_swap
+
+PUBLISHED = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+SWAPPED = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
 
 
 def _binary(name: str) -> str | None:
@@ -92,9 +96,12 @@ def test_publish_swap_and_feeds_match_sqlite(fresh, tmp_path):
     results = []
     for target in (fresh, str(tmp_path / "s.db")):
         with Store(target, create=True) as store:
-            publish(store, scenario, shifts, roster_of("d0", "d1", "d0", "d1"), actor="t")
+            # One clock for both stores: the feeds carry the time a duty last changed, and
+            # two publishes a second apart would differ there alone.
+            publish(store, scenario, shifts, roster_of("d0", "d1", "d0", "d1"), actor="t",
+                    now=PUBLISHED)  # fmt: skip
             record_swap(store, scenario, shifts, [(MON, "d0", "d3")], kind="give-away",
-                        actor="d0", reason="x")  # fmt: skip
+                        actor="d0", reason="x", now=SWAPPED)  # fmt: skip
             version = store.latest_version()
             assert version == 2
             feed = store.feed(version, "d3.ics")
