@@ -12,9 +12,10 @@ import time
 import pytest
 
 from benchmarks.generate import generate
-from tests.helpers import FAST, scenario_of
+from tests.helpers import FAST, scenario_of, solve_checked
 from wachtplanner.evaluation.objective import evaluate_roster
 from wachtplanner.expand import expand_shifts
+from wachtplanner.solver.cpsat import model as model_module
 from wachtplanner.solver.cpsat.lns import MIN_DOCTORS, Neighbourhoods, improve
 from wachtplanner.solver.cpsat.model import CpSatModel
 from wachtplanner.solver.greedy import greedy_roster
@@ -62,7 +63,7 @@ def test_one_step_changes_only_the_drawn_doctors(circle):
     so ten doctors out of twenty find a better trade among themselves."""
     instance, model, solution, terms = circle
     drawn = Neighbourhoods(instance, FAST.random_seed).pick()
-    outcome = _run(circle, max_steps=1, deterministic_s=1.0)
+    outcome = _run(circle, max_steps=1, deterministic_s=4.0)
     changed = _chosen(model, solution) ^ _chosen(model, outcome.solution)
     assert changed
     assert {d for d, _ in changed} <= drawn
@@ -121,3 +122,14 @@ def test_neighbourhoods_need_enough_doctors():
         parts.feedback(proven=True, used_share=0.1)
     assert parts.size == len(parts.active) // 2
     assert all(len(parts.pick()) == parts.size for _ in range(10))
+
+
+def test_soft_stage_keeps_what_the_neighbourhoods_found(monkeypatch):
+    """In the staged solve the soft stage ends lower with the neighbourhood search than with
+    its full search alone, on the same deterministic budget; and ``solve`` has checked the
+    roster and compared CP-SAT's terms with the checker's (it raises otherwise)."""
+    scenario = scenario_of(generate(40, 2, 2027, quarter=1, seed=5))
+    with_lns = solve_checked(scenario)
+    monkeypatch.setattr(model_module, "_LNS_STAGES", ())
+    without = solve_checked(scenario)
+    assert with_lns.terms["soft_penalty"] < without.terms["soft_penalty"]

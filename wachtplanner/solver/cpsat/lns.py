@@ -55,7 +55,8 @@ _SHIFT_SHARE = 0.35
 """Share built from the colleagues of one random shift; the rest is drawn at random."""
 _MIN_STEP_S = 0.2
 _STEP_DETERMINISTIC = 1.0
-"""Deterministic limit of one neighbourhood's search (deterministic runs)."""
+"""Deterministic limit of one neighbourhood's search (deterministic runs), at most a quarter
+of the whole budget so that a small budget still makes several steps."""
 _GROW_BELOW = 0.3
 """A proven search that used less than this share of its limit lets the neighbourhood grow."""
 
@@ -222,7 +223,7 @@ def improve(
         solver.parameters.random_seed = params.random_seed + outcome.num_steps
         if deterministic_s is not None:
             solver.parameters.max_deterministic_time = min(
-                _STEP_DETERMINISTIC, deterministic_s - spent_deterministic
+                _STEP_DETERMINISTIC, deterministic_s / 4, deterministic_s - spent_deterministic
             )
         code = solver.solve(work.model)
         if code == cp_model.MODEL_INVALID:

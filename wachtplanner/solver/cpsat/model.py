@@ -259,6 +259,13 @@ class CpSatModel:
         for key, var in self.x.items():
             self.model.add_hint(var, key in picked)
 
+    def _completed(self, chosen: Collection[Pair], params: SolverParams) -> list[int]:
+        """Return the value of every model variable for a roster (its ``x`` fixed)."""
+        solver = self._solve_fixed(self._fixed_copy(chosen), params, 30.0)
+        if solver is None:
+            raise SolverError("a roster the model accepted breaks one of its constraints")
+        return list(solver.response_proto.solution)
+
     def _hinted_solution(self) -> list[int]:
         """Return the complete hint as values by variable index (empty if it is partial)."""
         hint = self.model.proto.solution_hint
@@ -500,7 +507,11 @@ class CpSatModel:
             else:
                 value, bound = current.get(term, lower), lower
                 solution = self._hinted_solution()
-            if lns and solution and code != cp_model.OPTIMAL and value > max(bound, lower):
+            if lns and code != cp_model.OPTIMAL and value > max(bound, lower) and best is not None:
+                if len(solution) < len(self.model.proto.variables):
+                    # Variables built since the hint (at_spread's) get their values, so the
+                    # neighbourhoods start from a complete solution.
+                    solution = self._completed(best, params)
                 # The full search on a circle-sized model is where time is lost; trading
                 # duties among a few doctors at a time is where the stage improves.
                 outcome = improve(
