@@ -42,10 +42,10 @@ def _chosen(model: CpSatModel, solution: list[int]) -> set[tuple[int, int]]:
     return {pair for pair, var in model.x.items() if solution[var.index] == 1}
 
 
-def _run(circle, **limits):
+def _run(circle, proto=None, **limits):
     instance, model, solution, terms = circle
     return improve(
-        model.model,
+        model.model if proto is None else proto,
         model.x,
         instance,
         model.objectives["soft"],
@@ -75,21 +75,11 @@ def test_search_keeps_the_earlier_stages_and_the_checker_agrees(circle):
     """With the spread capped at the rotation's value (as the spread stage leaves it), the
     search lowers the soft penalty, keeps every hard rule and the cap, and the checker's soft
     penalty of the result is the value the search reports."""
-    instance, model, solution, terms = circle
+    instance, model, _, terms = circle
     spread = model.objectives["spread"]
     capped = model.model.clone()
     capped.add(spread <= terms["spread_centi"])
-    outcome = improve(
-        capped,
-        model.x,
-        instance,
-        model.objectives["soft"],
-        solution,
-        terms["soft_penalty"],
-        until=time.perf_counter() + 60,
-        params=FAST,
-        deterministic_s=4.0,
-    )
+    outcome = _run(circle, capped, deterministic_s=4.0)
     assert outcome.num_improving >= 1
     assert outcome.value < terms["soft_penalty"]
     roster = instance.roster_of(sorted(_chosen(model, outcome.solution)))

@@ -14,6 +14,7 @@ from wachtplanner.domain.scenario import Scenario
 from wachtplanner.expand import ShiftInstance
 from wachtplanner.export.labels import Language, text
 from wachtplanner.serve.i18n import pick_language, translator
+from wachtplanner.stats.quality import LOWER_IS_BETTER
 from wachtplanner.store.db import Store
 
 
@@ -59,17 +60,6 @@ def state(request: Request) -> AppState:
     return app_state
 
 
-FIGURES = (
-    "most_duties_in_7_days",
-    "longest_streak_days",
-    "most_hours_in_a_month",
-    "share_close_pairs",
-    "largest_total_deviation",
-    "summed_total_deviation",
-    "summed_deviation",
-)
-
-
 def figures(quality: dict[str, float], language: str) -> list[tuple[str, str]]:
     """Return the coordinator's roster figures as (label, value) rows in the page's language."""
     lang: Language = "en" if language == "en" else "nl"
@@ -78,7 +68,7 @@ def figures(quality: dict[str, float], language: str) -> list[tuple[str, str]]:
             text(key, lang),
             f"{quality[key]:.1%}" if key == "share_close_pairs" else f"{quality[key]:g}",
         )
-        for key in FIGURES
+        for key in LOWER_IS_BETTER
         if key in quality
     ]
     if "holiday_blocks_min" in quality:

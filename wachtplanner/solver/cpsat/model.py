@@ -38,6 +38,7 @@ from wachtplanner.solver.cpsat.objective import (
     Expr,
     build_at_spread,
     build_fairness,
+    deviation_by_doctor,
     penalty_by_doctor,
     penalty_by_rule,
     stage_objectives,
@@ -155,6 +156,8 @@ class CpSatModel:
         self.objectives: dict[str, Expr] = stage_objectives(self.ctx, self.fairness, self.keep)
         self.penalties = penalty_by_rule(self.ctx)
         self.soft_by_doctor = penalty_by_doctor(self.ctx)
+        self._splittable = Neighbourhoods(instance, 0).applies()
+        """Whether the model has enough doctors for the neighbourhood search."""
         self._bounds: FairnessBounds | None = None
         self._largest: dict[str, int] = {}
         self.evaluation_s = 0.0
@@ -469,7 +472,7 @@ class CpSatModel:
             budget = max(_MIN_STAGE_S, remaining * share - overrun)
             searched, scale, cap = self._tie_broken(name, stages, expression, current)
             callback = _Progress(name, clock, progress, scale, cap)
-            lns = name in _LNS_STAGES and Neighbourhoods(self.instance, 0).applies()
+            lns = name in _LNS_STAGES and self._splittable
             stage_until = time.perf_counter() + budget
             full_share = self._full_share() if lns else 1.0
             full_budget = budget * full_share
@@ -573,7 +576,7 @@ class CpSatModel:
         if name == "soft":
             return self.soft_by_doctor
         if name == "deviation":
-            return self.fairness.deviation_by_doctor()
+            return deviation_by_doctor(self.ctx, self.fairness)
         if name == "total":
             return self.fairness.total_of_doctor
         return None

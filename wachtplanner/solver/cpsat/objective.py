@@ -60,17 +60,8 @@ class FairnessTerms:
     rows_of_tag: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     tag_max: dict[str, cp_model.IntVar] = field(default_factory=dict)
     max_excess: cp_model.IntVar | None = None
-    total_abs: list[Expr] = field(default_factory=list)
     at_spread: Expr | None = None
-    doctor_of_row: list[int] = field(default_factory=list)
     total_of_doctor: dict[int, Expr] = field(default_factory=dict)
-
-    def deviation_by_doctor(self) -> dict[int, Expr]:
-        """Return each doctor's part of the summed deviation: their rows' |points - target|."""
-        parts: dict[int, list[Expr]] = defaultdict(list)
-        for row_idx, d_idx in enumerate(self.doctor_of_row):
-            parts[d_idx].append(self.abs_dev[row_idx])
-        return {d_idx: cp_model.LinearExpr.sum(rows) for d_idx, rows in sorted(parts.items())}
 
 
 def build_fairness(ctx: BuildContext) -> FairnessTerms:
@@ -88,7 +79,6 @@ def build_fairness(ctx: BuildContext) -> FairnessTerms:
         ]
         reach = sum(points for points, _ in pairs)
         terms.rows_of_tag[row.tag].append(row_idx)
-        terms.doctor_of_row.append(row.doctor_idx)
         total_top[row.doctor_idx] += max(row.target_centi, reach - row.target_centi)
         if reach == 0:
             terms.abs_dev.append(row.target_centi)
@@ -124,7 +114,6 @@ def build_fairness(ctx: BuildContext) -> FairnessTerms:
     for d_idx, parts in sorted(total_dev.items()):
         distance = model.new_int_var(0, total_top[d_idx], f"total[{d_idx}]")
         model.add_abs_equality(distance, sum(parts))
-        terms.total_abs.append(distance)
         terms.total_of_doctor[d_idx] = distance
     return terms
 
@@ -169,7 +158,7 @@ def stage_objectives(
         "sum_excess": cp_model.LinearExpr.sum(terms.excess),
         "spread": cp_model.LinearExpr.sum(list(terms.tag_max.values())),
         "deviation": cp_model.LinearExpr.sum(terms.abs_dev),
-        "total": cp_model.LinearExpr.sum(terms.total_abs),
+        "total": cp_model.LinearExpr.sum(list(terms.total_of_doctor.values())),
         "soft": soft,
     }
 
@@ -190,3 +179,11 @@ def penalty_by_doctor(ctx: BuildContext) -> dict[int, Expr]:
         for p in penalties:
             parts[p.doctor_idx].append(p.weight * p.term)
     return {d_idx: cp_model.LinearExpr.sum(terms) for d_idx, terms in sorted(parts.items())}
+
+
+def deviation_by_doctor(ctx: BuildContext, terms: FairnessTerms) -> dict[int, Expr]:
+    """Return each doctor's part of the summed deviation: their rows' |points - target|."""
+    parts: dict[int, list[Expr]] = defaultdict(list)
+    for row_idx, row in enumerate(ctx.instance.targets):
+        parts[row.doctor_idx].append(terms.abs_dev[row_idx])
+    return {d_idx: cp_model.LinearExpr.sum(rows) for d_idx, rows in sorted(parts.items())}
