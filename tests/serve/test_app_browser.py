@@ -57,9 +57,7 @@ def _click(browser, element) -> None:
     element.click()
     # Mid-navigation Chromium may answer "node does not belong to the document" instead of a
     # stale reference (seen once in a fresh clone); that is the same news, so wait on.
-    WebDriverWait(browser, 10, ignored_exceptions=(WebDriverException,)).until(
-        staleness_of(page)
-    )
+    WebDriverWait(browser, 10, ignored_exceptions=(WebDriverException,)).until(staleness_of(page))
 
 
 def _errors(browser) -> str:
