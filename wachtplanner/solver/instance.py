@@ -7,8 +7,9 @@ the supervisor-reachability part of supervision. No OR-Tools here.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from wachtplanner.calendar import holiday_key
@@ -155,6 +156,15 @@ class Instance:
     """Each shift's nights (23:00-05:00 local), as days since the horizon's first."""
     holiday_keys: tuple[frozenset[str], ...]
     load: ExpectedLoad
+    whole_eligible: tuple[int, ...] = ()
+    """In a neighbourhood's instance (:func:`neighbourhood_instance`), each doctor's number of
+    eligible shifts in the whole problem, which the minimum-duties rule asks against."""
+
+    def num_eligible(self, d_idx: int) -> int:
+        """Return how many shifts of the whole problem a doctor is eligible for."""
+        if self.whole_eligible:
+            return self.whole_eligible[d_idx]
+        return len(self.shifts_of_doctor[d_idx])
 
     @property
     def num_pairs(self) -> int:
@@ -177,6 +187,76 @@ class Instance:
                 for d, s in ordered
             )
         )
+
+
+@dataclass(frozen=True)
+class Neighbourhood:
+    """A few doctors' part of a problem, with everyone else's assignments fixed.
+
+    ``instance`` holds only ``doctors`` and the shifts they hold in the roster it was cut from,
+    each needing as many of them as hold it now: with every other doctor's assignments fixed,
+    those are exactly the seats they can trade among themselves. Its index ``i`` is doctor
+    ``doctors[i]`` and shift ``shifts[i]`` of the whole problem.
+    """
+
+    instance: Instance
+    doctors: tuple[int, ...]
+    shifts: tuple[int, ...]
+
+    def whole_pair(self, pair: tuple[int, int]) -> tuple[int, int]:
+        """Return a pair of the neighbourhood as a pair of the whole problem."""
+        return self.doctors[pair[0]], self.shifts[pair[1]]
+
+
+def neighbourhood_instance(
+    instance: Instance, doctors: Iterable[int], chosen: Iterable[tuple[int, int]]
+) -> Neighbourhood:
+    """Return the part of ``instance`` that ``doctors`` can re-plan among themselves.
+
+    Every rule but coverage is a doctor's own, so within that part each doctor's rules see
+    the same duties as in the whole (a trainee's supervisor must be among ``doctors``).
+    """
+    members = sorted(set(doctors))
+    member_set = set(members)
+    held = Counter(s for d, s in chosen if d in member_set)
+    shifts = sorted(held)
+    new_doctor = {d: i for i, d in enumerate(members)}
+    new_shift = {s: i for i, s in enumerate(shifts)}
+    shifts_of_doctor = tuple(
+        tuple(new_shift[s] for s in instance.shifts_of_doctor[d] if s in new_shift) for d in members
+    )
+    doctors_of_shift: list[list[int]] = [[] for _ in shifts]
+    for d_new, own in enumerate(shifts_of_doctor):
+        for s_new in own:
+            doctors_of_shift[s_new].append(d_new)
+    part = Instance(
+        scenario=instance.scenario,
+        shifts=tuple(replace(instance.shifts[s], need=held[s]) for s in shifts),
+        doctors=tuple(instance.doctors[d] for d in members),
+        start_min=tuple(instance.start_min[s] for s in shifts),
+        end_min=tuple(instance.end_min[s] for s in shifts),
+        shifts_of_doctor=shifts_of_doctor,
+        doctors_of_shift=tuple(tuple(d) for d in doctors_of_shift),
+        tag_points=tuple(instance.tag_points[s] for s in shifts),
+        targets=tuple(
+            replace(row, doctor_idx=new_doctor[row.doctor_idx])
+            for row in instance.targets
+            if row.doctor_idx in new_doctor
+        ),
+        fixed=tuple(
+            (new_doctor[d], new_shift[s])
+            for d, s in instance.fixed
+            if d in new_doctor and s in new_shift
+        ),
+        excluded={},
+        num_days=instance.num_days,
+        start_day=tuple(instance.start_day[s] for s in shifts),
+        night_days=tuple(instance.night_days[s] for s in shifts),
+        holiday_keys=tuple(instance.holiday_keys[s] for s in shifts),
+        load=instance.load,
+        whole_eligible=tuple(instance.num_eligible(d) for d in members),
+    )
+    return Neighbourhood(part, tuple(members), tuple(shifts))
 
 
 def interval_cliques(

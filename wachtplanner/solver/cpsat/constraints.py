@@ -304,7 +304,7 @@ def min_duty_doctors(ctx: BuildContext) -> list[tuple[int, int]]:
         age = doctor.age_on(start)
         if doctor.role != "gp" or (age is not None and age >= rule.below_age):
             continue
-        wanted = min(asked, len(ctx.eligible(d_idx)))
+        wanted = min(asked, inst.num_eligible(d_idx))
         if wanted > 0:
             out.append((d_idx, wanted))
     return out

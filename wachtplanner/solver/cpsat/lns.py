@@ -4,51 +4,60 @@ On circle-sized models the full search of a summed stage (the soft penalty above
 moves within two workers' time: on the 250-GP quarter the soft stage ended 27 % below the
 rotation in 35 s, and on the 250-GP year not at all. Most of what a coordinator sees there
 (duties close together, uneven months) is repaired by trading duties between a handful of
-colleagues, which CP-SAT proves optimal in a second when the other doctors' assignments are
-fixed. So, after a short full search, a summed stage repeats:
+colleagues, which CP-SAT proves optimal in a fraction of a second. So, after a short full
+search, a summed stage repeats:
 
 1. pick a neighbourhood of doctors: colleagues eligible for one randomly drawn shift (so they
-   can trade it: the same area's weeknights, the post's weekends), or doctors drawn at random;
-2. fix the ``x`` of everyone else to the current roster (every constraint of the model stays,
-   the previous stages' values included, so the fairness reached is never given up);
-3. minimise the stage's expression from the current roster (a complete hint) and keep the
-   result when it is lower.
+   can trade it: the same area's weeknights, the post's weekends), colleagues of a doctor who
+   carries much of the stage's value, or doctors drawn at random (a trainee always comes with
+   their supervisor, and the other way round);
+2. build the neighbourhood's own small model (``instance.neighbourhood_instance``): those
+   doctors and the seats they hold now, built by the same builders as the whole model. Every
+   rule but coverage is a doctor's own, so with everyone else's assignments fixed this is
+   exactly what they can change. The earlier stages' values become the neighbourhood's: a
+   summed stage's part may not grow, a largest value (the spread per tag, the largest
+   excess) is a cap on every row of the part, and the count at the spread may not grow;
+3. minimise the stage's part from the current roster and keep the result when it is no worse
+   (the whole value moves by what the part moves: the stage is a sum over doctors).
 
-The neighbourhood grows while its searches end proven in under half their time and shrinks when
-they run out of time. With ``deterministic_time`` set, each search gets a fixed deterministic
-budget and the loop stops on the deterministic time spent, so tests repeat exactly.
+A small model of its own rather than the whole model with the other doctors fixed: CP-SAT
+loads and presolves the whole model on every search, ~1.5 s a step on the 250-GP year, where a
+neighbourhood's own model is built and proven in a tenth of that.
 
-The working copy is one clone of the model, its ``x`` domains changed per neighbourhood (only
-those of the doctors who enter or leave it), so a step costs the search and CP-SAT's presolve of
-the fixed model, not a rebuild.
+The neighbourhood grows while its searches end proven in under a third of their time and
+shrinks when they run out of time. With ``deterministic_s`` set, each search gets a fixed
+deterministic budget and the loop stops on the deterministic time spent, so tests repeat
+exactly.
 """
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
 from wachtplanner.exceptions import SolverError
+from wachtplanner.solver.cpsat.assemble import Assembled, assemble
+from wachtplanner.solver.cpsat.objective import (
+    Expr,
+    build_at_spread,
+    doctor_parts,
+    row_distances,
+)
 from wachtplanner.solver.cpsat.variables import Pair
-from wachtplanner.solver.instance import Instance
+from wachtplanner.solver.instance import Instance, Neighbourhood, neighbourhood_instance
 from wachtplanner.solver.params import SolverParams
-
-Expr = cp_model.LinearExprT
 
 MIN_DOCTORS = 4
 """The smallest neighbourhood; a model with fewer than twice this many doctors is not split."""
 _FIRST_SIZE = 10
-_STEP_LIMIT_S = (0.6, 1.5)
-"""Wall-clock limit of one neighbourhood's search: on a model up to ``_LARGE_MODEL`` pairs, and
-on a larger one, where CP-SAT's load and presolve of the fixed model alone take ~0.6 s.
-Measured at 60 s, 2 workers (soft penalty, one run each): the 250-GP quarter 6 467 with 1.5 s
-and 4 409-4 976 with 0.4-0.8 s; the 100-GP year 35 188 with 1.5 s, 29 155 with 0.6 s; the
-250-GP year 106 504 with 1.5 s, 111 941 with 0.6 s."""
-_LARGE_MODEL = 100_000
+_STEP_LIMIT_S = 0.6
+"""Wall-clock limit of one neighbourhood's search."""
+_CAPPED_STAGES = ("max_excess", "spread", "at_spread")
+"""Earlier stages of a largest value (or a count at it): a neighbourhood keeps them by caps."""
 _TARGETED_SHARE = 0.4
 """Share of neighbourhoods built around a doctor drawn by their own penalty."""
 _SHIFT_SHARE = 0.35
@@ -63,14 +72,25 @@ _GROW_BELOW = 0.3
 
 @dataclass
 class LnsOutcome:
-    """What the search ended with: the best solution, its value, and what it took."""
+    """What the search ended with: the best roster, its value, and what it took."""
 
-    solution: list[int]
+    chosen: set[Pair]
     value: int
-    solver: cp_model.CpSolver | None
-    """The search whose solution is ``solution`` (None when no search was taken)."""
     num_steps: int
     num_improving: int
+    changed: bool
+    """Whether ``chosen`` differs from the roster the search started from."""
+
+
+@dataclass(frozen=True)
+class Stage:
+    """The stage a search lowers, and what the stages before it fixed."""
+
+    name: str
+    done: tuple[str, ...]
+    """Stages whose value is already a constraint (``changes`` included in a re-plan)."""
+    largest: Mapping[str, int] | None = None
+    """Each tag's largest deviation, fixed by the ``at_spread`` stage when it is done."""
 
 
 class Neighbourhoods:
@@ -87,17 +107,31 @@ class Neighbourhoods:
         self.active = [d for d, shifts in enumerate(instance.shifts_of_doctor) if shifts]
         self.size = min(_FIRST_SIZE, max(MIN_DOCTORS, len(self.active) // 2))
         self._shifts = [s for s, doctors in enumerate(instance.doctors_of_shift) if doctors]
+        self._partners: dict[int, set[int]] = {}
+        index = instance.doctor_index()
+        for d_idx, doctor in enumerate(instance.doctors):
+            if doctor.role == "trainee" and doctor.supervisor in index:
+                s_idx = index[doctor.supervisor]
+                self._partners.setdefault(d_idx, set()).add(s_idx)
+                self._partners.setdefault(s_idx, set()).add(d_idx)
 
     def applies(self) -> bool:
         """Return whether the model has enough doctors for a neighbourhood to be a part."""
         return len(self.active) >= 2 * MIN_DOCTORS and bool(self._shifts)
 
     def pick(self, penalty_of_doctor: Mapping[int, int] | None = None) -> frozenset[int]:
-        """Return the next neighbourhood.
+        """Return the next neighbourhood, trainees and their supervisors together."""
+        drawn = set(self._draw(penalty_of_doctor))
+        while partners := {p for d in drawn for p in self._partners.get(d, ())} - drawn:
+            drawn |= partners
+        return frozenset(drawn)
 
-        One of: a doctor drawn in proportion to their own penalty with colleagues who can take
-        one of their shifts (when ``penalty_of_doctor`` is known); colleagues eligible for one
-        randomly drawn shift; doctors drawn at random.
+    def _draw(self, penalty_of_doctor: Mapping[int, int] | None) -> frozenset[int]:
+        """Draw a neighbourhood of one of three kinds.
+
+        A doctor drawn in proportion to their own penalty with colleagues who can take one of
+        their shifts (when ``penalty_of_doctor`` is known); colleagues eligible for one randomly
+        drawn shift; doctors drawn at random.
         """
         size = min(self.size, len(self.active))
         draw = self.rng.random()
@@ -131,124 +165,207 @@ class Neighbourhoods:
             self.size = max(MIN_DOCTORS, self.size - 1)
 
 
-class _WorkingCopy:
-    """A clone of the model whose ``x`` outside the neighbourhood are fixed to the roster."""
+@dataclass
+class _Caps:
+    """The earlier stages' largest values, which every row of a neighbourhood keeps."""
 
-    def __init__(self, model: cp_model.CpModel, x: Mapping[Pair, cp_model.IntVar]) -> None:
-        self.model = model.clone()
-        self.variables = self.model.proto.variables
-        self.x_of_doctor: dict[int, list[int]] = {}
-        for (d_idx, _), var in x.items():
-            self.x_of_doctor.setdefault(d_idx, []).append(var.index)
-        self.free: frozenset[int] = frozenset()
-        self._fixed_to: dict[int, int] = {}
+    tag_max: dict[str, int]
+    max_excess: int
+    at_largest: dict[str, set[int]]
+    """Per tag, the doctors whose row sits at the tag's largest deviation."""
 
-    def _set(self, index: int, low: int, high: int) -> None:
-        domain = self.variables[index].domain
-        domain.clear()
-        domain.extend([low, high])
+    @classmethod
+    def of(cls, instance: Instance, chosen: set[Pair]) -> _Caps:
+        distances = row_distances(instance, chosen)
+        tag_max: dict[str, int] = {}
+        max_excess = 0
+        for row, distance in zip(instance.targets, distances, strict=True):
+            tag_max[row.tag] = max(tag_max.get(row.tag, 0), distance)
+            max_excess = max(max_excess, distance - row.band_centi)
+        at_largest: dict[str, set[int]] = {tag: set() for tag in tag_max}
+        for row, distance in zip(instance.targets, distances, strict=True):
+            if distance == tag_max[row.tag]:
+                at_largest[row.tag].add(row.doctor_idx)
+        return cls(tag_max, max_excess, at_largest)
 
-    def open(self, doctors: frozenset[int], solution: Sequence[int]) -> None:
-        """Free the ``x`` of ``doctors``, fix every other ``x`` to ``solution``."""
-        for d_idx, indices in self.x_of_doctor.items():
-            if d_idx in doctors:
-                if d_idx not in self.free:
-                    for index in indices:
-                        self._set(index, 0, 1)
-                        self._fixed_to.pop(index, None)
-                continue
-            for index in indices:
-                value = solution[index]
-                if self._fixed_to.get(index) != value:
-                    self._set(index, value, value)
-                    self._fixed_to[index] = value
-        self.free = doctors
-        hint = self.model.proto.solution_hint
-        hint.vars.clear()
-        hint.values.clear()
-        hint.vars.extend(range(len(solution)))
-        hint.values.extend(solution)
+    def pinned(self, doctors: frozenset[int], largest: Mapping[str, int]) -> set[str]:
+        """Return the tags whose largest deviation only ``doctors`` hold (it must stay)."""
+        return {
+            tag
+            for tag, holders in self.at_largest.items()
+            if self.tag_max[tag] == largest.get(tag) and holders <= doctors
+        }
+
+
+class _Part:
+    """One neighbourhood's own model: its stage part, the earlier stages kept, its roster."""
+
+    def __init__(
+        self,
+        whole: Instance,
+        doctors: frozenset[int],
+        chosen: set[Pair],
+        rules: frozenset[str],
+        keep: frozenset[Pair],
+        stage: Stage,
+        caps: _Caps,
+    ) -> None:
+        self.part: Neighbourhood = neighbourhood_instance(whole, doctors, chosen)
+        new_doctor = {d: i for i, d in enumerate(self.part.doctors)}
+        new_shift = {s: i for i, s in enumerate(self.part.shifts)}
+        # A kept pair outside the part is kept or not whatever the part does: left out.
+        own_keep = [
+            (new_doctor[d], new_shift[s]) for d, s in keep if d in new_doctor and s in new_shift
+        ]
+        self.built: Assembled = assemble(self.part.instance, rules, own_keep)
+        self.current = {(new_doctor[d], new_shift[s]) for d, s in chosen if d in new_doctor}
+        fairness, model = self.built.fairness, self.built.model
+        self.kept: list[Expr] = [
+            self.built.objectives[name] for name in stage.done if name not in _CAPPED_STAGES
+        ]
+        if "max_excess" in stage.done:
+            assert fairness.max_excess is not None
+            model.add(fairness.max_excess <= caps.max_excess)
+        if "spread" in stage.done:
+            for tag, tag_max in fairness.tag_max.items():
+                model.add(tag_max <= caps.tag_max[tag])
+        if "at_spread" in stage.done:
+            # The whole model holds each tag's largest deviation at its value: where only
+            # these doctors sit at it, one of them must stay there.
+            assert stage.largest is not None
+            self.kept.append(build_at_spread(self.built.ctx, fairness, stage.largest, pinned=False))
+            for tag in caps.pinned(doctors, stage.largest):
+                model.add(fairness.tag_max[tag] == stage.largest[tag])
+        self.expression = self.built.objectives[stage.name]
+        self.by_doctor = doctor_parts(self.built.ctx, fairness, stage.name) or {}
+
+    def _fix(self, fixed: bool) -> None:
+        variables = self.built.model.proto.variables
+        for pair, var in self.built.x.items():
+            domain = variables[var.index].domain
+            domain.clear()
+            value = int(pair in self.current)
+            domain.extend([value, value] if fixed else [0, 1])
+
+    def now(self, seed: int) -> tuple[cp_model.CpSolver, int]:
+        """Solve with the current roster fixed; keep the earlier stages' parts at most as now.
+
+        Returns the solver (its solution is a complete hint) and the stage part's value now.
+        """
+        self._fix(True)
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        solver.parameters.random_seed = seed
+        solver.parameters.max_time_in_seconds = 10.0
+        code = solver.solve(self.built.model)
+        if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            raise SolverError(
+                f"a neighbourhood's roster breaks a rule of its own model ({solver.status_name()})"
+            )
+        self._fix(False)
+        for expression in self.kept:
+            self.built.model.add(expression <= int(solver.value(expression)))
+        model = self.built.model
+        model.minimize(self.expression)
+        model.clear_hints()  # type: ignore[no-untyped-call]
+        hint = model.proto.solution_hint
+        hint.vars.extend(range(len(solver.response_proto.solution)))
+        hint.values.extend(solver.response_proto.solution)
+        return solver, int(solver.value(self.expression))
+
+    def chosen(self, solver: cp_model.CpSolver) -> set[Pair]:
+        """Return the part's assignments in the solution, as pairs of the whole problem."""
+        return {
+            self.part.whole_pair(pair)
+            for pair, var in self.built.x.items()
+            if solver.boolean_value(var)
+        }
 
 
 def improve(
-    model: cp_model.CpModel,
-    x: Mapping[Pair, cp_model.IntVar],
     instance: Instance,
-    expression: Expr,
-    solution: Sequence[int],
+    chosen: set[Pair],
     value: int,
+    stage: Stage,
     *,
+    rules: frozenset[str],
+    keep: frozenset[Pair] = frozenset(),
     until: float,
     params: SolverParams,
     deterministic_s: float | None = None,
     max_steps: int | None = None,
-    doctor_terms: Mapping[int, Expr] | None = None,
+    penalty_of_doctor: Mapping[int, int] | None = None,
     on_improve: Callable[[int], None] | None = None,
 ) -> LnsOutcome:
-    """Lower ``expression`` from ``solution`` (worth ``value``) by neighbourhood searches.
+    """Lower the stage's value ``value`` of the roster ``chosen`` by neighbourhood searches.
 
     Stops at ``until`` (a ``time.perf_counter()`` value), once ``deterministic_s`` of
     deterministic time is spent or ``max_steps`` searches are made when given, or when the
-    value reaches 0. ``doctor_terms`` are the doctors' own parts of the expression, where it
-    is a sum of such parts: neighbourhoods are then also built around the doctors who carry it.
-    A search that ends at the same value is also taken (a sideways move), for variety.
+    value reaches 0. ``penalty_of_doctor`` are the doctors' own parts of the value, where
+    known: neighbourhoods are then also built around the doctors who carry it. A search that
+    ends at the same value is also taken (a sideways move), for variety.
     """
     neighbourhoods = Neighbourhoods(instance, params.random_seed)
-    work = _WorkingCopy(model, x)
-    work.model.minimize(expression)
-    best, best_value = list(solution), value
-    outcome = LnsOutcome(best, best_value, None, 0, 0)
-    penalty_of_doctor: dict[int, int] = {}
-    step_limit_s = _STEP_LIMIT_S[len(x) > _LARGE_MODEL]
+    best, best_value = set(chosen), value
+    outcome = LnsOutcome(best, best_value, 0, 0, changed=False)
+    carried = dict(penalty_of_doctor or {})
     spent_deterministic = 0.0
-    overhead_s = 0.2
-    """What a step takes beyond its search limit (loading the model, reading the solution)."""
+    overhead_s = 0.05
+    """What a step takes beyond its search (building the part, its roster's values)."""
     while best_value > 0:
         step_started = time.perf_counter()
         limit_s = until - step_started - overhead_s
         if deterministic_s is None:
             # With a deterministic budget the wall clock is only a safety net.
-            limit_s = min(step_limit_s, limit_s)
+            limit_s = min(_STEP_LIMIT_S, limit_s)
         if limit_s < _MIN_STEP_S:
             break
         if deterministic_s is not None and spent_deterministic >= deterministic_s:
             break
         if max_steps is not None and outcome.num_steps >= max_steps:
             break
-        doctors = neighbourhoods.pick(penalty_of_doctor)
-        work.open(doctors, best)
+        doctors = neighbourhoods.pick(carried)
+        seed = params.random_seed + outcome.num_steps
+        # The caps hold all along; who sits at a tag's largest deviation changes with the roster.
+        caps = _Caps.of(instance, best)
+        part = _Part(instance, doctors, best, rules, keep, stage, caps)
+        fixed, part_now = part.now(seed)
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = limit_s
         solver.parameters.num_workers = params.num_workers
-        solver.parameters.random_seed = params.random_seed + outcome.num_steps
+        solver.parameters.random_seed = seed
         if deterministic_s is not None:
             solver.parameters.max_deterministic_time = min(
                 _STEP_DETERMINISTIC, deterministic_s / 4, deterministic_s - spent_deterministic
             )
-        code = solver.solve(work.model)
+        code = solver.solve(part.built.model)
         if code == cp_model.MODEL_INVALID:
-            raise SolverError(f"CP-SAT rejected a neighbourhood: {work.model.validate()}")
+            raise SolverError(f"CP-SAT rejected a neighbourhood: {part.built.model.validate()}")
         outcome.num_steps += 1
         overhead_s = max(overhead_s, time.perf_counter() - step_started - solver.wall_time)
-        spent_deterministic += solver.response_proto.deterministic_time
+        spent_deterministic += (
+            solver.response_proto.deterministic_time + fixed.response_proto.deterministic_time
+        )
         neighbourhoods.feedback(
             proven=code == cp_model.OPTIMAL, used_share=solver.wall_time / max(limit_s, 1e-9)
         )
         if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             continue
-        found = int(solver.value(expression))
-        if found > best_value:
+        found = int(solver.value(part.expression))
+        if found > part_now:
             continue
-        if doctor_terms is not None:
-            refresh = (
-                doctor_terms.keys() if not penalty_of_doctor else doctors & doctor_terms.keys()
-            )
-            penalty_of_doctor.update({d: int(solver.value(doctor_terms[d])) for d in refresh})
-        best, improved = list(solver.response_proto.solution), found < best_value
-        best_value, outcome.solver = found, solver
-        if improved:
+        new_part = part.chosen(solver)
+        best = {pair for pair in best if pair[0] not in doctors} | new_part
+        carried.update(
+            {
+                part.part.doctors[d]: int(solver.value(expression))
+                for d, expression in part.by_doctor.items()
+            }
+        )
+        if found < part_now:
+            best_value -= part_now - found
             outcome.num_improving += 1
             if on_improve is not None:
-                on_improve(found)
-    outcome.solution, outcome.value = best, best_value
+                on_improve(best_value)
+    outcome.chosen, outcome.value, outcome.changed = best, best_value, best != chosen
     return outcome

@@ -24,27 +24,26 @@ import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
-from ortools.sat.python import cp_model
+from ortools.sat.python import cp_model, cp_model_helper
 
 from wachtplanner.domain.roster import Roster
 from wachtplanner.exceptions import SolverError
 from wachtplanner.result import SolveStatus, StageResult
 from wachtplanner.solver.bounds import FairnessBounds, fairness_bounds
+from wachtplanner.solver.cpsat.assemble import assemble
 from wachtplanner.solver.cpsat.constraints import RULE_BUILDERS
-from wachtplanner.solver.cpsat.lns import Neighbourhoods, improve
+from wachtplanner.solver.cpsat.lns import Neighbourhoods, Stage, improve
 from wachtplanner.solver.cpsat.objective import (
     STAGES,
     TERM_OF_STAGE,
     Expr,
     build_at_spread,
-    build_fairness,
-    deviation_by_doctor,
-    penalty_by_doctor,
+    doctor_parts,
     penalty_by_rule,
-    stage_objectives,
+    row_distances,
 )
 from wachtplanner.solver.cpsat.relaxation import tag_bound
-from wachtplanner.solver.cpsat.variables import BuildContext, Pair, assignment_vars
+from wachtplanner.solver.cpsat.variables import Pair
 from wachtplanner.solver.instance import Instance
 from wachtplanner.solver.params import SolverParams
 
@@ -142,26 +141,21 @@ class CpSatModel:
     ) -> None:
         """``keep`` are published pairs a re-plan should change as few of as possible."""
         self.instance = instance
+        self.rules = frozenset(rules)
         self.keep = frozenset(keep)
-        self.model = cp_model.CpModel()
-        self.x = assignment_vars(self.model, instance)
-        self.ctx = BuildContext(self.model, instance, self.x)
-        for name, build in RULE_BUILDERS.items():
-            if name in rules:
-                build(self.ctx)
-        for pair in instance.fixed:
-            if pair in self.x:
-                self.model.add(self.x[pair] == 1)
-        self.fairness = build_fairness(self.ctx)
-        self.objectives: dict[str, Expr] = stage_objectives(self.ctx, self.fairness, self.keep)
+        built = assemble(instance, self.rules, self.keep)
+        self.model, self.x, self.ctx = built.model, built.x, built.ctx
+        self.fairness = built.fairness
+        self.objectives: dict[str, Expr] = built.objectives
         self.penalties = penalty_by_rule(self.ctx)
-        self.soft_by_doctor = penalty_by_doctor(self.ctx)
         self._splittable = Neighbourhoods(instance, 0).applies()
         """Whether the model has enough doctors for the neighbourhood search."""
         self._bounds: FairnessBounds | None = None
         self._largest: dict[str, int] = {}
         self.evaluation_s = 0.0
         """How long the last :meth:`evaluate` took (the final one must fit the time limit)."""
+        self._fixed_solve_s = 0.0
+        """The longest fixed-roster solve so far (a neighbourhood search ends with one)."""
         self._hint_values: list[int] | None = None
 
     @property
@@ -193,7 +187,9 @@ class CpSatModel:
         solver.parameters.max_time_in_seconds = max(0.1, limit_s)
         solver.parameters.num_workers = 1
         solver.parameters.random_seed = params.random_seed
+        started = time.perf_counter()
         code = solver.solve(copy)
+        self._fixed_solve_s = max(self._fixed_solve_s, time.perf_counter() - started)
         if code == cp_model.MODEL_INVALID:
             raise SolverError(f"CP-SAT rejected the model: {copy.validate()}")
         return solver if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
@@ -262,12 +258,12 @@ class CpSatModel:
         for key, var in self.x.items():
             self.model.add_hint(var, key in picked)
 
-    def _completed(self, chosen: Collection[Pair], params: SolverParams) -> list[int]:
-        """Return the value of every model variable for a roster (its ``x`` fixed)."""
+    def _fixed_solver(self, chosen: Collection[Pair], params: SolverParams) -> cp_model.CpSolver:
+        """Return a solve of the model with the roster's ``x`` fixed (every variable's value)."""
         solver = self._solve_fixed(self._fixed_copy(chosen), params, 30.0)
         if solver is None:
-            raise SolverError("a roster the model accepted breaks one of its constraints")
-        return list(solver.response_proto.solution)
+            raise SolverError("a roster of the neighbourhood search breaks a rule of the model")
+        return solver
 
     def _hinted_solution(self) -> list[int]:
         """Return the complete hint as values by variable index (empty if it is partial)."""
@@ -318,22 +314,12 @@ class CpSatModel:
             raise SolverError(f"CP-SAT rejected the model: {self.model.validate()}")
         return code, solver
 
-    def _deviations(self, chosen: Collection[Pair]) -> list[tuple[str, int]]:
-        """Return every fairness row's tag and |points - target| for a roster."""
-        inst = self.instance
-        earned: dict[tuple[int, str], int] = {}
-        for d_idx, s_idx in chosen:
-            for tag, points in inst.tag_points[s_idx].items():
-                earned[d_idx, tag] = earned.get((d_idx, tag), 0) + points
-        return [
-            (row.tag, abs(earned.get((row.doctor_idx, row.tag), 0) - row.target_centi))
-            for row in inst.targets
-        ]
-
     def _largest_by_tag(self, chosen: Collection[Pair]) -> dict[str, int]:
         largest: dict[str, int] = dict.fromkeys(self.fairness.rows_of_tag, 0)
-        for tag, deviation in self._deviations(chosen):
-            largest[tag] = max(largest[tag], deviation)
+        for row, deviation in zip(
+            self.instance.targets, row_distances(self.instance, chosen), strict=True
+        ):
+            largest[row.tag] = max(largest[row.tag], deviation)
         return largest
 
     def _num_at_largest(self, chosen: Collection[Pair]) -> int:
@@ -342,7 +328,12 @@ class CpSatModel:
         Counted in Python rather than by a fixed-roster CP-SAT solve, which costs 4 s on the
         250-GP year; the stage's own search then reports CP-SAT's value.
         """
-        return sum(deviation >= self._largest[tag] for tag, deviation in self._deviations(chosen))
+        return sum(
+            deviation >= self._largest[row.tag]
+            for row, deviation in zip(
+                self.instance.targets, row_distances(self.instance, chosen), strict=True
+            )
+        )
 
     def _stage_expression(self, name: str, best: Collection[Pair] | None) -> tuple[Expr, int]:
         """Return a stage's expression and its combinatorial lower bound."""
@@ -511,29 +502,33 @@ class CpSatModel:
                 value, bound = current.get(term, lower), lower
                 solution = self._hinted_solution()
             if lns and code != cp_model.OPTIMAL and value > max(bound, lower) and best is not None:
-                if len(solution) < len(self.model.proto.variables):
-                    # Variables built since the hint (at_spread's) get their values, so the
-                    # neighbourhoods start from a complete solution.
-                    solution = self._completed(best, params)
                 # The full search on a circle-sized model is where time is lost; trading
                 # duties among a few doctors at a time is where the stage improves.
+                done = tuple(stages[: stages.index(name)])
                 outcome = improve(
-                    self.model,
-                    self.x,
                     self.instance,
-                    expression,
-                    solution,
+                    set(best),
                     value,
-                    until=stage_until,
+                    Stage(name, done, self._largest if "at_spread" in done else None),
+                    rules=self.rules,
+                    keep=self.keep,
+                    # The roster found is completed by one fixed-roster solve of the model.
+                    until=stage_until - 1.5 * self._fixed_solve_s - 0.2,
                     params=params,
                     deterministic_s=self._lns_deterministic(params),
-                    doctor_terms=self._doctor_terms(name),
+                    penalty_of_doctor=self._doctor_values(name, solution),
                     on_improve=self._lns_progress(name, clock, progress, max(bound, lower)),
                 )
-                if outcome.solver is not None:
-                    best = self._chosen(outcome.solver)
-                    value, solution = outcome.value, outcome.solution
-                    evaluated_by = outcome.solver
+                if outcome.changed:
+                    completed = self._fixed_solver(outcome.chosen, params)
+                    if int(completed.value(expression)) != outcome.value:
+                        raise SolverError(
+                            f"stage {name}: the neighbourhoods' value {outcome.value} is not the "
+                            f"model's {int(completed.value(expression))} for the same roster"
+                        )
+                    best = sorted(outcome.chosen)
+                    value, solution = outcome.value, list(completed.response_proto.solution)
+                    evaluated_by = completed
             if evaluated_by is not None:
                 self._hint_all(solution)
                 current = self._current(evaluated_by)
@@ -571,15 +566,22 @@ class CpSatModel:
             first_at,
         )
 
-    def _doctor_terms(self, name: str) -> dict[int, Expr] | None:
-        """Return each doctor's own part of a summed stage's expression."""
-        if name == "soft":
-            return self.soft_by_doctor
-        if name == "deviation":
-            return deviation_by_doctor(self.ctx, self.fairness)
-        if name == "total":
-            return self.fairness.total_of_doctor
-        return None
+    def _doctor_values(self, name: str, solution: Sequence[int]) -> dict[int, int] | None:
+        """Return each doctor's part of a summed stage in a complete solution (else None)."""
+        parts = doctor_parts(self.ctx, self.fairness, name)
+        if parts is None or len(solution) < len(self.model.proto.variables):
+            return None
+        values: dict[int, int] = {}
+        for d_idx, expression in parts.items():
+            if isinstance(expression, int):
+                values[d_idx] = expression
+                continue
+            flat = cp_model_helper.FlatIntExpr(cp_model.LinearExpr.sum([expression]))
+            values[d_idx] = flat.offset + sum(
+                coefficient * solution[var.index]
+                for coefficient, var in zip(flat.coeffs, flat.vars, strict=True)
+            )
+        return values
 
     def _full_share(self) -> float:
         small, large = _FULL_SHARE_BEFORE_LNS

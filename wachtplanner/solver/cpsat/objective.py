@@ -18,12 +18,13 @@ Per fairness row r = (doctor, tag): ``dev_r = earned_r - target_r``, ``abs_r = |
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
 from wachtplanner.solver.cpsat.variables import BuildContext, Pair
+from wachtplanner.solver.instance import Instance
 
 STAGES: tuple[str, ...] = (
     "max_excess",
@@ -118,17 +119,23 @@ def build_fairness(ctx: BuildContext) -> FairnessTerms:
     return terms
 
 
-def build_at_spread(ctx: BuildContext, terms: FairnessTerms, largest: dict[str, int]) -> Expr:
+def build_at_spread(
+    ctx: BuildContext, terms: FairnessTerms, largest: Mapping[str, int], *, pinned: bool = True
+) -> Expr:
     """Count rows at their tag's largest deviation, that largest value fixed to ``largest``.
 
     Per tag t: spread[t] == largest[t]; per row r of t a Boolean b_r <=> abs_r >= largest[t]
-    (exact both ways); the count is the sum of the b_r.
+    (exact both ways); the count is the sum of the b_r. In a neighbourhood's model, which may
+    not hold a doctor at the largest value, ``pinned=False`` only caps spread[t] by it.
     """
     model = ctx.model
     at_largest: list[Expr] = []
     for tag, rows in sorted(terms.rows_of_tag.items()):
         value = largest[tag]
-        model.add(terms.tag_max[tag] == value)
+        if pinned:
+            model.add(terms.tag_max[tag] == value)
+        else:
+            model.add(terms.tag_max[tag] <= value)
         for r in rows:
             distance = terms.abs_dev[r]
             if isinstance(distance, int):
@@ -187,3 +194,30 @@ def deviation_by_doctor(ctx: BuildContext, terms: FairnessTerms) -> dict[int, Ex
     for row_idx, row in enumerate(ctx.instance.targets):
         parts[row.doctor_idx].append(terms.abs_dev[row_idx])
     return {d_idx: cp_model.LinearExpr.sum(rows) for d_idx, rows in sorted(parts.items())}
+
+
+def doctor_parts(ctx: BuildContext, terms: FairnessTerms, stage: str) -> dict[int, Expr] | None:
+    """Return each doctor's own part of a summed stage's expression (None for other stages)."""
+    if stage == "soft":
+        return penalty_by_doctor(ctx)
+    if stage == "deviation":
+        return deviation_by_doctor(ctx, terms)
+    if stage == "total":
+        return terms.total_of_doctor
+    if stage == "sum_excess":
+        parts: dict[int, list[Expr]] = defaultdict(list)
+        for row_idx, row in enumerate(ctx.instance.targets):
+            parts[row.doctor_idx].append(terms.excess[row_idx])
+        return {d_idx: cp_model.LinearExpr.sum(rows) for d_idx, rows in sorted(parts.items())}
+    return None
+
+
+def row_distances(instance: Instance, chosen: Iterable[Pair]) -> list[int]:
+    """Return every fairness row's |points - target| for a roster, by row (in Python)."""
+    earned: dict[tuple[int, str], int] = {}
+    for d_idx, s_idx in chosen:
+        for tag, points in instance.tag_points[s_idx].items():
+            earned[d_idx, tag] = earned.get((d_idx, tag), 0) + points
+    return [
+        abs(earned.get((row.doctor_idx, row.tag), 0) - row.target_centi) for row in instance.targets
+    ]
