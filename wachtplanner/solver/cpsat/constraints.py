@@ -24,7 +24,8 @@ def build_coverage(ctx: BuildContext) -> None:
     """Every shift s: sum over eligible doctors d of x[d, s] == need(s)."""
     for s_idx, shift in enumerate(ctx.instance.shifts):
         ctx.model.add(
-            sum(ctx.x[d, s_idx] for d in ctx.instance.doctors_of_shift[s_idx]) == shift.need
+            cp_model.LinearExpr.sum([ctx.x[d, s_idx] for d in ctx.instance.doctors_of_shift[s_idx]])
+            == shift.need
         )
 
 
@@ -75,7 +76,7 @@ def build_supervision(ctx: BuildContext) -> None:
                     continue
                 others = [ctx.x[s_idx, j] for j in group if j != i and j in theirs]
                 if others:
-                    ctx.model.add(ctx.x[t_idx, i] + sum(others) <= 1)
+                    ctx.model.add(cp_model.LinearExpr.sum([ctx.x[t_idx, i], *others]) <= 1)
 
 
 def _both(ctx: BuildContext, literals: Sequence[cp_model.IntVar]) -> cp_model.IntVar:
@@ -120,7 +121,7 @@ def build_consecutive_nights(ctx: BuildContext) -> None:
         for row in night_rows(ctx, d_idx, rule.count + 1):
             literals = [ctx.x[d_idx, s] for s in row]
             if rule.hard:
-                ctx.model.add(sum(literals) <= rule.count)
+                ctx.model.add(cp_model.LinearExpr.sum(literals) <= rule.count)
             else:
                 ctx.penalties[Rule.CONSECUTIVE_NIGHTS].append(
                     Penalty(rule.weight, _both(ctx, literals), d_idx)
@@ -147,7 +148,7 @@ def build_monthly_cap(ctx: BuildContext) -> None:
             minutes = [inst.end_min[s] - inst.start_min[s] for s in shifts]
             if sum(minutes) <= cap_min:
                 continue
-            load = sum(m * ctx.x[d_idx, s] for m, s in zip(minutes, shifts, strict=True))
+            load = cp_model.LinearExpr.weighted_sum([ctx.x[d_idx, s] for s in shifts], minutes)
             if rule.hard:
                 ctx.model.add(load <= cap_min)
                 continue
@@ -213,7 +214,7 @@ def build_duties_per_7_days(ctx: BuildContext) -> None:
             shifts = ctx.starts_in(d_idx, first_day, 7)
             if len(shifts) <= rule.count:
                 continue
-            starts = sum(ctx.x[d_idx, s] for s in shifts)
+            starts = cp_model.LinearExpr.sum([ctx.x[d_idx, s] for s in shifts])
             if rule.hard:
                 ctx.model.add(starts <= rule.count)
                 continue
@@ -240,7 +241,7 @@ def build_min_gap(ctx: BuildContext) -> None:
             shifts = ctx.starts_in(d_idx, first_day, length)
             if len(shifts) <= 1:
                 continue
-            starts = sum(ctx.x[d_idx, s] for s in shifts)
+            starts = cp_model.LinearExpr.sum([ctx.x[d_idx, s] for s in shifts])
             empty = ctx.model.new_bool_var("")
             ctx.model.add(empty + starts >= 1)
             ctx.model.add(len(shifts) * empty + starts <= len(shifts))
@@ -316,7 +317,7 @@ def build_min_duties(ctx: BuildContext) -> None:
     if rule is None or rule.weight == 0:
         return
     for d_idx, wanted in min_duty_doctors(ctx):
-        duties = sum(ctx.x[d_idx, s] for s in ctx.eligible(d_idx))
+        duties = cp_model.LinearExpr.sum([ctx.x[d_idx, s] for s in ctx.eligible(d_idx)])
         short = ctx.model.new_int_var(0, wanted, "")
         ctx.model.add_max_equality(short, [0, wanted - duties])
         ctx.penalties[Rule.MIN_DUTIES].append(Penalty(rule.weight, short, d_idx))

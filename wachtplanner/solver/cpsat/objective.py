@@ -114,7 +114,7 @@ def build_fairness(ctx: BuildContext) -> FairnessTerms:
         terms.tag_max[tag] = tag_max
     for d_idx, parts in sorted(total_dev.items()):
         distance = model.new_int_var(0, total_top[d_idx], f"total[{d_idx}]")
-        model.add_abs_equality(distance, sum(parts))
+        model.add_abs_equality(distance, cp_model.LinearExpr.sum(parts))
         terms.total_of_doctor[d_idx] = distance
     return terms
 
