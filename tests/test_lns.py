@@ -84,12 +84,45 @@ def test_search_keeps_the_earlier_stages_and_the_checker_agrees(circle):
     assert evaluation.terms.sum_excess_centi <= terms["sum_excess_centi"]
 
 
-def test_deterministic_budget_repeats_exactly(circle):
-    """Two searches with the same deterministic budget and seed return the same roster."""
-    first = _run(circle, deterministic_s=0.5)
-    second = _run(circle, deterministic_s=0.5)
-    assert first.num_steps == second.num_steps
-    assert first.chosen == second.chosen
+@pytest.mark.parametrize("workers", [1, 2])
+def test_deterministic_budget_repeats_exactly(circle, workers):
+    """Two searches with the same deterministic budget and seed return the same roster, also
+    with two neighbourhoods searched side by side (two workers: one each)."""
+    instance, model, rotation, terms = circle
+    params = FAST.model_copy(update={"num_workers": workers})
+    runs = [
+        improve(
+            instance,
+            rotation,
+            terms["soft_penalty"],
+            Stage("soft", ()),
+            rules=model.rules,
+            until=time.perf_counter() + 60,
+            params=params,
+            deterministic_s=1.0,
+        )
+        for _ in range(2)
+    ]
+    assert runs[0].num_steps == runs[1].num_steps
+    assert runs[0].chosen == runs[1].chosen
+    assert runs[0].value == runs[1].value < terms["soft_penalty"]
+
+
+def test_side_by_side_neighbourhoods_keep_one_doctor_at_the_largest():
+    """Where the doctors at a tag's largest deviation are split over neighbourhoods searched
+    together, the first of them keeps it (the whole model holds it at its value); a tag
+    held also outside them is kept by none."""
+    caps = lns_module._Caps(
+        tag_max={"weekend": 40, "night": 9},
+        max_excess=0,
+        at_largest={"weekend": {1, 7}, "night": {2, 30}},
+    )
+    largest = {"weekend": 40, "night": 9}
+    first, second = frozenset({1, 2, 3}), frozenset({7, 8})
+    assert caps.pinned(first, largest, [first, second]) == {"weekend"}
+    assert caps.pinned(second, largest, [first, second]) == set()
+    assert caps.pinned(second, largest, [second, first]) == {"weekend"}
+    assert caps.pinned(frozenset({1, 7}), largest) == {"weekend"}
 
 
 def test_a_neighbourhood_gives_its_doctors_the_values_of_the_whole(circle):

@@ -515,17 +515,19 @@ def _starts_per_window(
     horizon = ctx.scenario.horizon
     last_first = max(horizon.start, horizon.end - timedelta(days=length_days - 1))
     for doctor_id, duties in ctx.by_doctor.items():
-        by_day: dict[date, list[Duty]] = defaultdict(list)
-        for duty in duties:
-            by_day[duty.instance.start_date].append(duty)
+        # In start order (a stable sort keeps a day's duties as given); the window's duties
+        # are then one slice, its ends moved forward a day at a time.
+        ordered = sorted(duties, key=lambda duty: duty.instance.start_date)
+        days = [duty.instance.start_date for duty in ordered]
+        low = high = 0
         first = horizon.start
         while first <= last_first:
-            inside = [
-                duty
-                for n in range(length_days)
-                for duty in by_day.get(first + timedelta(days=n), [])
-            ]
-            yield doctor_id, first, inside
+            end = first + timedelta(days=length_days)
+            while low < len(days) and days[low] < first:
+                low += 1
+            while high < len(days) and days[high] < end:
+                high += 1
+            yield doctor_id, first, ordered[low:high]
             first += timedelta(days=1)
 
 

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model, cp_model_helper
@@ -76,14 +77,22 @@ _RELAX_SHARE = 0.4
 """Share of a stage's time its per-tag relaxations may take before the search."""
 _EVALUATION_RESERVE_S = 1.0
 """Kept back from the stages for the final evaluation, so the time limit holds."""
-_LNS_STAGES = ("sum_excess", "soft", "deviation", "total")
+_TWO_WAY_COST = 8.0
+"""The two-way evaluation's time in one-way evaluations (measured on the 500-GP year: 9.6 s
+against 1.4 s; the objective over every term makes each of its two solves slower)."""
+_LNS_STAGES = ("sum_excess", "at_spread", "soft", "deviation", "total")
 """Summed stages, which trading duties within a few doctors lowers (``lns``). A stage of a
 largest value (the spread) is held by doctors a neighbourhood rarely contains."""
-_FULL_SHARE_BEFORE_LNS = (0.3, 0.05)
+_SPREAD_SEARCH_UP_TO = 100_000
+"""On a larger model the spread stage keeps the start's spread, bounded by the relaxations:
+on the 250- and 500-GP years its full search (9 s) never moved it from the rotation's (the
+seat counts fix each tag's largest deviation there), time the soft stage lacked."""
+_FULL_SHARE_BEFORE_LNS = ((_LIGHT_PRESOLVE_FROM, 0.3), (100_000, 0.05))
 """Share of an LNS stage's time for the full search first (its bound, or a proof on a small
-model), on a model up to ``_LIGHT_PRESOLVE_FROM`` pairs and on a larger one; the rest goes to the
-neighbourhood searches. (On the 250-GP quarter a 5-s full soft search found nothing the
-neighbourhoods would not have found in 0.1 s.)"""
+model), on a model up to so many pairs; the rest goes to the neighbourhood searches. (On the
+250-GP quarter a 5-s full soft search found nothing the neighbourhoods would not have found in
+0.1 s.) A larger model gets none: on the 500-GP year CP-SAT's load and presolve alone took the
+soft stage's 4.6 s, and its soft bound stays 0 on every circle year."""
 
 
 @dataclass(frozen=True)
@@ -167,18 +176,39 @@ class CpSatModel:
 
     # Evaluation: CP-SAT's own values of every term for a fixed roster.
 
-    def _fixed_copy(self, chosen: Collection[Pair]) -> cp_model.CpModel:
+    @contextmanager
+    def _fixed(self, chosen: Collection[Pair]) -> Iterator[cp_model.CpModel]:
+        """Fix the roster's ``x`` in the model itself, without objective or hint, then restore.
+
+        In place rather than on a clone: cloning the 500-GP year's model takes 1.8 s.
+        """
         picked = set(chosen)
-        copy = self.model.clone()
-        copy.clear_hints()  # type: ignore[no-untyped-call]
-        copy.clear_objective()  # type: ignore[no-untyped-call]
-        variables = copy.proto.variables
-        for key, var in self.x.items():
-            value = int(key in picked)
-            domain = variables[var.index].domain
-            domain.clear()
-            domain.extend([value, value])
-        return copy
+        proto = self.model.proto
+        objective = cp_model_helper.CpObjectiveProto()
+        had_objective = proto.has_objective()
+        if had_objective:
+            objective.copy_from(proto.objective)
+        hint = cp_model_helper.PartialVariableAssignment()
+        hint.copy_from(proto.solution_hint)
+        proto.clear_objective()
+        proto.clear_solution_hint()
+        variables = proto.variables
+        try:
+            for key, var in self.x.items():
+                value = int(key in picked)
+                domain = variables[var.index].domain
+                domain.clear()
+                domain.extend([value, value])
+            yield self.model
+        finally:
+            for var in self.x.values():
+                domain = variables[var.index].domain
+                domain.clear()
+                domain.extend([0, 1])
+            proto.clear_objective()
+            if had_objective:
+                proto.objective.copy_from(objective)
+            proto.solution_hint.copy_from(hint)
 
     def _solve_fixed(
         self, copy: cp_model.CpModel, params: SolverParams, limit_s: float
@@ -203,14 +233,21 @@ class CpSatModel:
         return expressions
 
     def evaluate(
-        self, chosen: Collection[Pair], params: SolverParams, limit_s: float = 30.0
+        self,
+        chosen: Collection[Pair],
+        params: SolverParams,
+        limit_s: float = 30.0,
+        *,
+        both_ways: bool = True,
     ) -> tuple[dict[str, int], dict[str, int]] | None:
         """Return CP-SAT's value of every term and soft rule's penalty for a roster.
 
         The roster's ``x`` are fixed and the sum of all terms is minimised, then maximised: the
         two solutions must give every term the same value, which proves each is a function of
-        the roster (an encoding bounded from one side only would differ). Returns None when
-        the roster breaks a constraint of the model.
+        the roster (an encoding bounded from one side only would differ). With
+        ``both_ways=False`` one solve without an objective gives the values (1.4 s instead of
+        9.6 s on the 500-GP year), for a start roster whose values the stages only compare.
+        Returns None when the roster breaks a constraint of the model.
 
         Raises
         ------
@@ -219,24 +256,25 @@ class CpSatModel:
         """
         started = time.perf_counter()
         expressions = self._expressions()
-        copy = self._fixed_copy(chosen)
-        everything = cp_model.LinearExpr.sum([*expressions.values(), *self.penalties.values()])
         values: list[tuple[dict[str, int], dict[str, int]]] = []
-        for sense in (1, -1):
-            copy.minimize(sense * everything)
-            solver = self._solve_fixed(copy, params, limit_s / 2)
-            if solver is None:
-                return None
-            if sense == 1:
-                self._hint_values = list(solver.response_proto.solution)
-            values.append(
-                (
-                    {name: int(solver.value(expr)) for name, expr in expressions.items()},
-                    {name: int(solver.value(expr)) for name, expr in self.penalties.items()},
+        with self._fixed(chosen) as fixed:
+            for sense in (1, -1) if both_ways else (0,):
+                if sense:
+                    everything = [*expressions.values(), *self.penalties.values()]
+                    fixed.minimize(sense * cp_model.LinearExpr.sum(everything))
+                solver = self._solve_fixed(fixed, params, limit_s / 2)
+                if solver is None:
+                    return None
+                if sense != -1:
+                    self._hint_values = list(solver.response_proto.solution)
+                values.append(
+                    (
+                        {name: int(solver.value(expr)) for name, expr in expressions.items()},
+                        {name: int(solver.value(expr)) for name, expr in self.penalties.items()},
+                    )
                 )
-            )
         self.evaluation_s = time.perf_counter() - started
-        if values[0] != values[1]:
+        if values[0] != values[-1]:
             raise SolverError(
                 "a term of the model is not determined by the roster (an auxiliary variable "
                 f"is not tied to the assignment both ways): lowest {values[0]}, highest "
@@ -260,7 +298,8 @@ class CpSatModel:
 
     def _fixed_solver(self, chosen: Collection[Pair], params: SolverParams) -> cp_model.CpSolver:
         """Return a solve of the model with the roster's ``x`` fixed (every variable's value)."""
-        solver = self._solve_fixed(self._fixed_copy(chosen), params, 30.0)
+        with self._fixed(chosen) as fixed:
+            solver = self._solve_fixed(fixed, params, 30.0)
         if solver is None:
             raise SolverError("a roster of the neighbourhood search breaks a rule of the model")
         return solver
@@ -420,14 +459,14 @@ class CpSatModel:
         start_values: tuple[dict[str, int], dict[str, int]] | None = None
         """CP-SAT's values of the start roster, valid while no stage has found another."""
         if best is not None:
-            start_values = self.evaluate(best, params)
+            start_values = self.evaluate(best, params, both_ways=False)
             if start_values is None:
                 best, first_at = None, None
             else:
                 current = dict(start_values[0])
                 assert self._hint_values is not None
                 self._hint_all(self._hint_values)
-        # Kept back for the final evaluation, measured on the first one where there was one.
+        # Kept back for a final one-way evaluation, measured on the start's where there was one.
         reserve = max(_EVALUATION_RESERVE_S, 1.5 * self.evaluation_s + 0.5)
         deadline = clock + params.time_limit_s - reserve - 1.5 * after_s
         results = _Results(stage_done)
@@ -455,6 +494,11 @@ class CpSatModel:
                 results.append(StageResult(name, SolveStatus.FEASIBLE, value, lower, 0.0))
                 self.model.add(expression <= value)
                 continue
+            if name == "spread" and best is not None and len(self.x) > _SPREAD_SEARCH_UP_TO:
+                value = current.get(term, lower)
+                results.append(StageResult(name, SolveStatus.FEASIBLE, value, lower, 0.0))
+                self.model.add(expression <= value)
+                continue
             if lower > 0:
                 self.model.add(expression >= lower)
             # A search overruns its limit by what loading and presolving the model take (2-6 s
@@ -468,17 +512,13 @@ class CpSatModel:
             full_share = self._full_share() if lns else 1.0
             full_budget = budget * full_share
             searched_at = time.perf_counter()
-            code, solver = self._run(
-                searched,
-                full_budget,
-                params,
-                callback,
-                full_share,
-            )
-            overrun = max(overrun, time.perf_counter() - searched_at - full_budget)
+            code, solver = cp_model.UNKNOWN, None
+            if full_share > 0 or best is None:
+                code, solver = self._run(searched, full_budget, params, callback, full_share)
+                overrun = max(overrun, time.perf_counter() - searched_at - full_budget)
             if first_at is None:
                 first_at = callback.first_at
-            found = code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+            found = solver is not None and code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
             if not found and best is None:
                 status = (
                     SolveStatus.INFEASIBLE
@@ -488,6 +528,7 @@ class CpSatModel:
                 return Solved(status, Roster(), {}, {}, (), first_at)
             evaluated_by: cp_model.CpSolver | None = None
             if found:
+                assert solver is not None
                 best = self._chosen(solver)
                 # The stage's value in CP-SAT's returned solution. (With several workers and a
                 # time limit, CP-SAT 9.15 at times reports an objective_value above that of the
@@ -509,7 +550,7 @@ class CpSatModel:
                     self.instance,
                     set(best),
                     value,
-                    Stage(name, done, self._largest if "at_spread" in done else None),
+                    Stage(name, done, self._largest if "at_spread" in (*done, name) else None),
                     rules=self.rules,
                     keep=self.keep,
                     # The roster found is completed by one fixed-roster solve of the model.
@@ -547,13 +588,9 @@ class CpSatModel:
             )
             self.model.add(expression <= value)
         assert best is not None  # returned above otherwise
-        if last_solver is None and start_values is not None:
-            # No search found a roster: the start's values, evaluated both ways before the
-            # stages, still hold (at_spread, built since, as the at_spread stage counted it).
-            terms = {**start_values[0], **{k: v for k, v in current.items() if k == "at_spread"}}
-            penalties = start_values[1]
-        else:
-            terms, penalties = self._final_values(best, last_solver, params, clock, after_s)
+        terms, penalties = self._final_values(
+            best, last_solver, start_values, current, params, clock, after_s
+        )
         proven = len(results) == len(stages) and all(
             r.status is SolveStatus.OPTIMAL for r in results
         )
@@ -584,8 +621,7 @@ class CpSatModel:
         return values
 
     def _full_share(self) -> float:
-        small, large = _FULL_SHARE_BEFORE_LNS
-        return small if len(self.x) <= _LIGHT_PRESOLVE_FROM else large
+        return next((share for up_to, share in _FULL_SHARE_BEFORE_LNS if len(self.x) <= up_to), 0.0)
 
     def _lns_deterministic(self, params: SolverParams) -> float | None:
         if params.deterministic_time is None:
@@ -629,29 +665,36 @@ class CpSatModel:
         self,
         best: Collection[Pair],
         last_solver: cp_model.CpSolver | None,
+        start_values: tuple[dict[str, int], dict[str, int]] | None,
+        current: dict[str, int],
         params: SolverParams,
         clock: float,
         after_s: float,
     ) -> tuple[dict[str, int], dict[str, int]]:
         """Return CP-SAT's value of every term and penalty of the final roster.
 
-        With time left, from :meth:`evaluate` (both directions, which proves every term is a
-        function of the roster); otherwise from the search that found the roster, so the time
-        limit holds on a circle year, where the evaluation's two solves take about 5 s.
+        With time left, from :meth:`evaluate` both ways (which proves every term a function of
+        the roster; ~8 one-way solves on a circle year). Otherwise from the search that found
+        the roster, or when none did, the start's values (at_spread, built since, as its stage
+        counted it); a solve whose values miss variables built after it is evaluated one way.
         """
         left_s = clock + params.time_limit_s - time.perf_counter() - 1.5 * after_s
-        stale = last_solver is None or len(last_solver.response_proto.solution) < len(
-            self.model.proto.variables
-        )
-        if stale or left_s > 2 * self.evaluation_s + 0.5:
+        if left_s > _TWO_WAY_COST * self.evaluation_s + 0.5:
             evaluated = self.evaluate(best, params, limit_s=max(1.0, left_s))
-            if evaluated is None:
-                raise SolverError("the final roster breaks a constraint of its own model")
-            return evaluated
-        assert last_solver is not None
-        return self._current(last_solver), {
-            name: int(last_solver.value(expr)) for name, expr in self.penalties.items()
-        }
+        elif last_solver is None and start_values is not None:
+            at_spread = {k: v for k, v in current.items() if k == "at_spread"}
+            return {**start_values[0], **at_spread}, start_values[1]
+        elif last_solver is not None and len(last_solver.response_proto.solution) == len(
+            self.model.proto.variables
+        ):
+            return self._current(last_solver), {
+                name: int(last_solver.value(expr)) for name, expr in self.penalties.items()
+            }
+        else:
+            evaluated = self.evaluate(best, params, limit_s=max(1.0, left_s), both_ways=False)
+        if evaluated is None:
+            raise SolverError("the final roster breaks a constraint of its own model")
+        return evaluated
 
     def _current(self, solver: cp_model.CpSolver) -> dict[str, int]:
         """Return every term's value in a stage's solution, as CP-SAT computed it."""
