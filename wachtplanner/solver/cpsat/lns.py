@@ -21,13 +21,21 @@ search, a summed stage repeats:
    (the whole value moves by what the part moves: the stage is a sum over doctors).
 
 A small model of its own rather than the whole model with the other doctors fixed: CP-SAT
-loads and presolves the whole model on every search, ~1.5 s a step on the 250-GP year, where a
-neighbourhood's own model is built and proven in a tenth of that.
+loaded and presolved the whole model on every search, ~1.5 s a step on the 250-GP year, where
+a neighbourhood's own model is built in ~0.06 s and searched for 0.6 s or so.
 
-The neighbourhood grows while its searches end proven in under a third of their time and
-shrinks when they run out of time. With ``deterministic_s`` set, each search gets a fixed
-deterministic budget and the loop stops on the deterministic time spent, so tests repeat
-exactly.
+The at-spread stage (how many rows sit at their tag's largest deviation, a count and so a sum)
+is searched the same way, its count first and the soft penalty breaking ties, as its full search
+does; where only the neighbourhood's doctors sit at a tag's largest deviation, one of them
+stays there (the whole model holds that value).
+
+With several workers, as many disjoint neighbourhoods are searched side by side on one worker
+each (CP-SAT releases Python's lock while it searches) and their results are taken in a fixed
+order. The neighbourhood grows while its searches end proven in under a third of their time
+and shrinks when they run out of time; the time limit of a search is the one of 0.6, 1.2 and
+2.4 s that lowered the value fastest so far. With ``deterministic_s`` set, each search gets a
+fixed deterministic budget and the loop stops on the deterministic time spent, so tests
+repeat exactly.
 """
 
 from __future__ import annotations
@@ -60,8 +68,8 @@ _STEP_LIMITS_S = (0.6, 1.2, 2.4)
 lowers the value fastest. (0.6 s was best on the 250-GP year of 0.3, 0.6 and 1.2 s, one search
 at a time: 98 900 in 20 s against 100 500 and 99 200; on the 10-GP subdivision year, where
 each GP does ~25 duties and four GPs' year is not proven in 0.6 s, longer searches were.)"""
-_EXPLORE = 0.15
-"""Share of steps that try a limit at random rather than the fastest so far."""
+_EXPLORE = 0.1
+"""Share of steps that try the next shorter or longer limit rather than the fastest so far."""
 _FORGET = 0.9
 """Weight of the past in each limit's rate, per step (later gains come slower)."""
 _CAPPED_STAGES = ("max_excess", "spread", "at_spread")
@@ -99,6 +107,8 @@ class Stage:
     """Stages whose value is already a constraint (``changes`` included in a re-plan)."""
     largest: Mapping[str, int] | None = None
     """Each tag's largest deviation, fixed by the ``at_spread`` stage when it is done."""
+    then: str | None = None
+    """The next summed stage, whose part breaks ties between neighbourhood rosters."""
 
 
 class Neighbourhoods:
@@ -194,16 +204,17 @@ class Neighbourhoods:
         """Return the wall-clock limit of the next searches.
 
         The one that lowered the value fastest so far (the shortest to start with), and at
-        times another, at random.
+        times the next shorter or longer one, to learn whether it does better.
         """
+        rates = [
+            gain / spent if spent else 0.0
+            for gain, spent in zip(self._gain, self._spent, strict=True)
+        ]
+        self._level = max(range(len(rates)), key=rates.__getitem__)
         if self.rng.random() < _EXPLORE:
-            self._level = self.rng.randrange(len(_STEP_LIMITS_S))
-        else:
-            rates = [
-                gain / spent if spent else 0.0
-                for gain, spent in zip(self._gain, self._spent, strict=True)
-            ]
-            self._level = max(range(len(rates)), key=rates.__getitem__)
+            self._level = min(
+                len(_STEP_LIMITS_S) - 1, max(0, self._level + self.rng.choice((-1, 1)))
+            )
         return _STEP_LIMITS_S[self._level]
 
     def record(self, gain: int, spent_s: float) -> None:
@@ -308,11 +319,11 @@ class _Part:
         if stage.name == "at_spread":
             assert count is not None
             self.expression = count
-            # As the whole stage's search: the soft penalty breaks ties (see ``now``).
-            self.tie_break: Expr | None = self.built.objectives["soft"]
         else:
             self.expression = self.built.objectives[stage.name]
-            self.tie_break = None
+        # The next stage's part breaks ties (see ``now``): a move that keeps this stage's
+        # value is taken where it lowers the next one (as the at-spread stage's full search).
+        self.tie_break = None if stage.then is None else self.built.objectives[stage.then]
         self.searched: Expr = self.expression
         self.by_doctor = doctor_parts(self.built.ctx, fairness, stage.name) or {}
 
@@ -344,7 +355,7 @@ class _Part:
             self.built.model.add(expression <= int(solver.value(expression)))
         model = self.built.model
         if self.tie_break is not None:
-            # scale * count + soft, with soft <= cap < scale, ranks by the count first.
+            # scale * part + next, with next <= cap < scale, ranks by this stage's part first.
             cap = 2 * int(solver.value(self.tie_break)) + 100
             model.add(self.tie_break <= cap)
             self.searched = cp_model.LinearExpr.weighted_sum(

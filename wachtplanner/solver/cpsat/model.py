@@ -550,7 +550,12 @@ class CpSatModel:
                     self.instance,
                     set(best),
                     value,
-                    Stage(name, done, self._largest if "at_spread" in (*done, name) else None),
+                    Stage(
+                        name,
+                        done,
+                        self._largest if "at_spread" in (*done, name) else None,
+                        self._next_summed(name, stages),
+                    ),
                     rules=self.rules,
                     keep=self.keep,
                     # The roster found is completed by one fixed-roster solve of the model.
@@ -602,6 +607,12 @@ class CpSatModel:
             tuple(results),
             first_at,
         )
+
+    @staticmethod
+    def _next_summed(name: str, stages: Sequence[str]) -> str | None:
+        """Return the stage after ``name`` where it is a summed one (it breaks LNS ties)."""
+        later = stages[stages.index(name) + 1 :]
+        return later[0] if later and later[0] in ("soft", "deviation", "total") else None
 
     def _doctor_values(self, name: str, solution: Sequence[int]) -> dict[int, int] | None:
         """Return each doctor's part of a summed stage in a complete solution (else None)."""
