@@ -8,6 +8,7 @@ never returns a worse value, and repeats exactly with a deterministic budget.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import pytest
@@ -15,6 +16,7 @@ import pytest
 from benchmarks.generate import generate
 from tests.helpers import FAST, scenario_of, solve_checked
 from wachtplanner.evaluation.objective import evaluate_roster
+from wachtplanner.exceptions import SolverError
 from wachtplanner.expand import expand_shifts
 from wachtplanner.solver.cpsat import lns as lns_module
 from wachtplanner.solver.cpsat import model as model_module
@@ -22,6 +24,7 @@ from wachtplanner.solver.cpsat.lns import MIN_DOCTORS, Neighbourhoods, Stage, im
 from wachtplanner.solver.cpsat.model import CpSatModel
 from wachtplanner.solver.greedy import greedy_roster
 from wachtplanner.solver.instance import Instance, compile_instance, neighbourhood_instance
+from wachtplanner.stats.quality import roster_quality
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +74,7 @@ def test_search_keeps_the_earlier_stages_and_the_checker_agrees(circle):
     rotation's values, as those stages leave them), the search lowers the soft penalty, keeps
     every hard rule and the caps, and the checker's soft penalty of the result is the value
     the search reports (the whole value moves by what each neighbourhood's part moves)."""
-    instance, _, _, terms = circle
+    instance, _, rotation, terms = circle
     outcome = _run(circle, ("max_excess", "sum_excess", "spread"), deterministic_s=4.0)
     assert outcome.num_improving >= 1
     assert outcome.value < terms["soft_penalty"]
@@ -82,6 +85,16 @@ def test_search_keeps_the_earlier_stages_and_the_checker_agrees(circle):
     assert evaluation.terms.spread_centi <= terms["spread_centi"]
     assert evaluation.terms.max_excess_centi <= terms["max_excess_centi"]
     assert evaluation.terms.sum_excess_centi <= terms["sum_excess_centi"]
+    # Nor do the largest total deviation and the most holiday duties of one doctor rise
+    # (coordinator figures no stage holds, kept by every neighbourhood).
+    before = roster_quality(
+        instance.shifts,
+        rotation_roster := instance.roster_of(sorted(rotation)),
+        evaluate_roster(instance.scenario, instance.shifts, rotation_roster),
+    )
+    after = roster_quality(instance.shifts, roster, evaluation)
+    assert after.largest_total_deviation <= before.largest_total_deviation
+    assert after.holiday_blocks_max <= before.holiday_blocks_max
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -116,6 +129,8 @@ def test_side_by_side_neighbourhoods_keep_one_doctor_at_the_largest():
         tag_max={"weekend": 40, "night": 9},
         max_excess=0,
         at_largest={"weekend": {1, 7}, "night": {2, 30}},
+        total_max=0,
+        holiday_max=0,
     )
     largest = {"weekend": 40, "night": 9}
     first, second = frozenset({1, 2, 3}), frozenset({7, 8})
@@ -181,6 +196,27 @@ def test_a_neighbourhood_asks_the_minimum_duties_of_the_whole():
     fixed, _ = part.now(FAST.random_seed)
     own = {part.part.doctors[d]: int(fixed.value(e)) for d, e in part.by_doctor.items()}
     assert own == {d: whole[d] for d in doctors}
+
+
+@pytest.mark.parametrize("cap", ["total_max", "holiday_max"])
+def test_a_neighbourhood_keeps_the_largest_total_and_holiday_count(circle, cap):
+    """Every neighbourhood's model caps each doctor's |total deviation| and holiday duties at
+    the roster's largest: with the cap set to 0, the rotation itself (whose doctors have both)
+    breaks its own neighbourhood's model."""
+    instance, model, rotation, _ = circle
+    caps = lns_module._Caps.of(instance, rotation)
+    assert getattr(caps, cap) > 0
+    doctors = frozenset(range(len(instance.doctors)))
+    capped = dataclasses.replace(caps)
+    setattr(capped, cap, 0)
+    part = lns_module._Part(
+        instance, doctors, rotation, model.rules, frozenset(), Stage("soft", ()), capped
+    )
+    with pytest.raises(SolverError, match="breaks a rule"):
+        part.now(FAST.random_seed)
+    lns_module._Part(
+        instance, doctors, rotation, model.rules, frozenset(), Stage("soft", ()), caps
+    ).now(FAST.random_seed)
 
 
 def test_a_neighbourhood_holds_what_its_doctors_hold(circle):

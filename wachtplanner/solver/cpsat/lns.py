@@ -54,7 +54,7 @@ from wachtplanner.solver.cpsat.objective import (
     Expr,
     build_at_spread,
     doctor_parts,
-    row_distances,
+    row_deviations,
 )
 from wachtplanner.solver.cpsat.variables import Pair
 from wachtplanner.solver.instance import Instance, Neighbourhood, neighbourhood_instance
@@ -234,9 +234,30 @@ class _Caps:
     at_largest: dict[str, set[int]]
     """Per tag, the doctors whose row sits at the tag's largest deviation."""
 
+    total_max: int
+    """The largest |total points - total target| of a doctor, which no neighbourhood raises.
+
+    Not a stage of its own (the last stage sums them), but a figure a coordinator reads: on
+    the 500-GP year the neighbourhoods raised it from the rotation's 67 points to 88.
+    """
+
+    holiday_max: int
+    """The most duties touching a holiday one doctor has, which no neighbourhood raises (the
+    coordinator's holiday-blocks figure: the 100- and 500-GP years went from 2 to 3)."""
+
     @classmethod
     def of(cls, instance: Instance, chosen: set[Pair]) -> _Caps:
-        distances = row_distances(instance, chosen)
+        on_holiday: dict[int, int] = {}
+        for d_idx, s_idx in chosen:
+            if instance.shifts[s_idx].holidays:
+                on_holiday[d_idx] = on_holiday.get(d_idx, 0) + 1
+        holiday_max = max(on_holiday.values(), default=0)
+        deviations = row_deviations(instance, chosen)
+        distances = [abs(deviation) for deviation in deviations]
+        totals: dict[int, int] = {}
+        for row, deviation in zip(instance.targets, deviations, strict=True):
+            totals[row.doctor_idx] = totals.get(row.doctor_idx, 0) + deviation
+        total_max = max((abs(total) for total in totals.values()), default=0)
         tag_max: dict[str, int] = {}
         max_excess = 0
         for row, distance in zip(instance.targets, distances, strict=True):
@@ -246,7 +267,7 @@ class _Caps:
         for row, distance in zip(instance.targets, distances, strict=True):
             if distance == tag_max[row.tag]:
                 at_largest[row.tag].add(row.doctor_idx)
-        return cls(tag_max, max_excess, at_largest)
+        return cls(tag_max, max_excess, at_largest, total_max, holiday_max)
 
     def pinned(
         self,
@@ -299,6 +320,13 @@ class _Part:
         self.kept: list[Expr] = [
             self.built.objectives[name] for name in stage.done if name not in _CAPPED_STAGES
         ]
+        for total in fairness.total_of_doctor.values():
+            model.add(total <= caps.total_max)
+        part = self.part.instance
+        for d_new, own in enumerate(part.shifts_of_doctor):
+            on_holiday = [self.built.x[d_new, s] for s in own if part.shifts[s].holidays]
+            if len(on_holiday) > caps.holiday_max:
+                model.add(cp_model.LinearExpr.sum(on_holiday) <= caps.holiday_max)
         if "max_excess" in stage.done:
             assert fairness.max_excess is not None
             model.add(fairness.max_excess <= caps.max_excess)
@@ -348,7 +376,7 @@ class _Part:
         code = solver.solve(self.built.model)
         if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             raise SolverError(
-                f"a neighbourhood's roster breaks a rule of its own model ({solver.status_name()})"
+                f"a neighbourhood's roster breaks a rule of its own model ({code.name})"
             )
         self._fix(False)
         for expression in self.kept:

@@ -2,9 +2,10 @@
 
 Built from the pieces the way PyJobShop builds its CP model: ``variables`` (the x and shared
 expressions), ``constraints`` (one builder per rule), ``objective`` (fairness terms and each
-stage's expression); this module assembles them and runs the stages (``objective.STAGES``),
-each proven (or stopped at a 1 % gap or by its share of the time limit) before the next starts
-with the previous value as a constraint.
+stage's expression), put together by ``assemble`` (which also builds each neighbourhood's
+small model for ``lns``); this module runs the stages (``objective.STAGES``), each proven (or
+stopped at a 1 % gap or by its share of the time limit) before the next starts with the
+previous value as a constraint.
 
 A stage starts from a complete hint: the previous stage's solution, or for the first one the
 rotation's roster completed by CP-SAT itself (every auxiliary variable is a function of the
@@ -14,7 +15,10 @@ value already meets its bound is proven without a search.
 Every value reported is CP-SAT's own: each stage's objective and bound as the solver returns
 them, and the final terms from :meth:`CpSatModel.evaluate`, which fixes the ``x`` of the roster
 and both minimises and maximises every term; they must agree (the term is a function of the
-roster), and ``solve`` then compares them with the independent checker.
+roster), and ``solve`` then compares them with the independent checker. Where that two-way
+evaluation would not fit the time limit (a circle year), the terms are those of the solve that
+found the roster (the neighbourhood search's is a solve of the whole model with the roster
+fixed), still compared with the checker.
 """
 
 from __future__ import annotations

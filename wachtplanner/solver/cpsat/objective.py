@@ -212,12 +212,15 @@ def doctor_parts(ctx: BuildContext, terms: FairnessTerms, stage: str) -> dict[in
     return None
 
 
-def row_distances(instance: Instance, chosen: Iterable[Pair]) -> list[int]:
-    """Return every fairness row's |points - target| for a roster, by row (in Python)."""
+def row_deviations(instance: Instance, chosen: Iterable[Pair]) -> list[int]:
+    """Return every fairness row's points - target for a roster, by row (in Python)."""
     earned: dict[tuple[int, str], int] = {}
     for d_idx, s_idx in chosen:
         for tag, points in instance.tag_points[s_idx].items():
             earned[d_idx, tag] = earned.get((d_idx, tag), 0) + points
-    return [
-        abs(earned.get((row.doctor_idx, row.tag), 0) - row.target_centi) for row in instance.targets
-    ]
+    return [earned.get((row.doctor_idx, row.tag), 0) - row.target_centi for row in instance.targets]
+
+
+def row_distances(instance: Instance, chosen: Iterable[Pair]) -> list[int]:
+    """Return every fairness row's |points - target| for a roster, by row (in Python)."""
+    return [abs(deviation) for deviation in row_deviations(instance, chosen)]
