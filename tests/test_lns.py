@@ -140,6 +140,23 @@ def test_side_by_side_neighbourhoods_keep_one_doctor_at_the_largest():
     assert caps.pinned(frozenset({1, 7}), largest) == {"weekend"}
 
 
+def _own_values(instance, model, rotation, doctors, stage):
+    """Cut ``doctors``' neighbourhood from the rotation for ``stage``: (each doctor's part of
+    the stage in the part's own model, the part's stage value, the neighbourhood)."""
+    part = lns_module._Part(
+        instance,
+        doctors,
+        rotation,
+        model.rules,
+        frozenset(),
+        Stage(stage, ()),
+        lns_module._Caps.of(instance, rotation),
+    )
+    fixed, part_now = part.now(FAST.random_seed)
+    own = {part.part.doctors[d]: int(fixed.value(e)) for d, e in part.by_doctor.items()}
+    return own, part_now, part.part
+
+
 def test_a_neighbourhood_gives_its_doctors_the_values_of_the_whole(circle):
     """Cut from the rotation, a neighbourhood's own model gives each of its doctors the soft
     penalty, deviation and total the whole model gives them: every rule but coverage is a
@@ -151,17 +168,7 @@ def test_a_neighbourhood_gives_its_doctors_the_values_of_the_whole(circle):
     for stage in ("soft", "deviation", "total"):
         whole = model._doctor_values(stage, solution)
         assert whole is not None
-        part = lns_module._Part(
-            instance,
-            doctors,
-            rotation,
-            model.rules,
-            frozenset(),
-            Stage(stage, ()),
-            lns_module._Caps.of(instance, rotation),
-        )
-        fixed, part_now = part.now(FAST.random_seed)
-        own = {part.part.doctors[d]: int(fixed.value(e)) for d, e in part.by_doctor.items()}
+        own, part_now, _ = _own_values(instance, model, rotation, doctors, stage)
         assert own == {d: whole[d] for d in doctors if d in whole}
         assert part_now == sum(own.values())
 
@@ -183,18 +190,8 @@ def test_a_neighbourhood_asks_the_minimum_duties_of_the_whole():
     )
     assert whole is not None
     doctors = frozenset({0, 1, 15})
-    part = lns_module._Part(
-        instance,
-        doctors,
-        rotation,
-        model.rules,
-        frozenset(),
-        Stage("soft", ()),
-        lns_module._Caps.of(instance, rotation),
-    )
-    assert len(part.part.instance.shifts_of_doctor[part.part.doctors.index(15)]) < 13
-    fixed, _ = part.now(FAST.random_seed)
-    own = {part.part.doctors[d]: int(fixed.value(e)) for d, e in part.by_doctor.items()}
+    own, _, part = _own_values(instance, model, rotation, doctors, "soft")
+    assert len(part.instance.shifts_of_doctor[part.doctors.index(15)]) < 13
     assert own == {d: whole[d] for d in doctors}
 
 

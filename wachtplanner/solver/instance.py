@@ -202,10 +202,19 @@ class Neighbourhood:
     instance: Instance
     doctors: tuple[int, ...]
     shifts: tuple[int, ...]
+    doctor_index: dict[int, int]
+    """Doctor index of the whole problem to index of the part."""
+    shift_index: dict[int, int]
+    """Shift index of the whole problem to index of the part."""
 
     def whole_pair(self, pair: tuple[int, int]) -> tuple[int, int]:
         """Return a pair of the neighbourhood as a pair of the whole problem."""
         return self.doctors[pair[0]], self.shifts[pair[1]]
+
+    def own_pairs(self, pairs: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+        """Return the pairs of the whole problem that lie in the part, as pairs of the part."""
+        doctors, shifts = self.doctor_index, self.shift_index
+        return [(doctors[d], shifts[s]) for d, s in pairs if d in doctors and s in shifts]
 
 
 def neighbourhood_instance(
@@ -256,7 +265,7 @@ def neighbourhood_instance(
         load=instance.load,
         whole_eligible=tuple(instance.num_eligible(d) for d in members),
     )
-    return Neighbourhood(part, tuple(members), tuple(shifts))
+    return Neighbourhood(part, tuple(members), tuple(shifts), new_doctor, new_shift)
 
 
 def interval_cliques(

@@ -308,14 +308,11 @@ class _Part:
     ) -> None:
         """``together``: the neighbourhoods searched at the same time, this one among them."""
         self.part: Neighbourhood = neighbourhood_instance(whole, doctors, chosen)
-        new_doctor = {d: i for i, d in enumerate(self.part.doctors)}
-        new_shift = {s: i for i, s in enumerate(self.part.shifts)}
         # A kept pair outside the part is kept or not whatever the part does: left out.
-        own_keep = [
-            (new_doctor[d], new_shift[s]) for d, s in keep if d in new_doctor and s in new_shift
-        ]
+        own_keep = self.part.own_pairs(keep)
         self.built: Assembled = assemble(self.part.instance, rules, own_keep)
-        self.current = {(new_doctor[d], new_shift[s]) for d, s in chosen if d in new_doctor}
+        # Every duty of the part's doctors is a seat of the part.
+        self.current = set(self.part.own_pairs(chosen))
         fairness, model = self.built.fairness, self.built.model
         self.kept: list[Expr] = [
             self.built.objectives[name] for name in stage.done if name not in _CAPPED_STAGES
