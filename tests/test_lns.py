@@ -131,6 +131,7 @@ def test_side_by_side_neighbourhoods_keep_one_doctor_at_the_largest():
         at_largest={"weekend": {1, 7}, "night": {2, 30}},
         total_max=0,
         holiday_max=0,
+        summed={"deviation": 0, "total": 0},
     )
     largest = {"weekend": 40, "night": 9}
     first, second = frozenset({1, 2, 3}), frozenset({7, 8})
@@ -271,3 +272,34 @@ def test_soft_stage_keeps_what_the_neighbourhoods_found(monkeypatch):
     monkeypatch.setattr(model_module, "_LNS_STAGES", ())
     without = solve_checked(scenario)
     assert with_lns.terms["soft_penalty"] < without.terms["soft_penalty"]
+
+
+def test_ceilings_keep_the_rotations_summed_fairness(circle):
+    """Without ceilings the soft stage's trades raise the summed deviation above the
+    rotation's (the precondition that makes this test able to fail); with the rotation's
+    summed deviation per tag and in total as ceilings, neither rises, and the soft penalty
+    still falls. The checker judges the result."""
+    instance, _, rotation, terms = circle
+    free = _run(circle, deterministic_s=2.0)
+    free_terms = evaluate_roster(
+        instance.scenario, instance.shifts, instance.roster_of(sorted(free.chosen))
+    ).terms
+    assert free_terms.deviation_centi > terms["deviation_centi"]
+    ceilings = {"deviation": terms["deviation_centi"], "total": terms["total_deviation_centi"]}
+    held = improve(
+        instance,
+        rotation,
+        terms["soft_penalty"],
+        Stage("soft", (), ceilings=ceilings),
+        rules=circle[1].rules,
+        until=time.perf_counter() + 60,
+        params=FAST,
+        deterministic_s=2.0,
+    )
+    evaluation = evaluate_roster(
+        instance.scenario, instance.shifts, instance.roster_of(sorted(held.chosen))
+    )
+    assert evaluation.hard_violations == ()
+    assert evaluation.terms.soft_penalty == held.value < terms["soft_penalty"]
+    assert evaluation.terms.deviation_centi <= ceilings["deviation"]
+    assert evaluation.terms.total_deviation_centi <= ceilings["total"]

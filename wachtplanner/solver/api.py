@@ -13,7 +13,13 @@ from wachtplanner.exceptions import Issue, RosterError, ScenarioInfeasibleError,
 from wachtplanner.expand import ShiftInstance, expand_shifts
 from wachtplanner.result import Result, SolveStatus, scenario_hash
 from wachtplanner.solver.cpsat.constraints import RULE_BUILDERS
-from wachtplanner.solver.cpsat.model import STAGES, CpSatModel, ProgressFn, StageDoneFn
+from wachtplanner.solver.cpsat.model import (
+    STAGES,
+    TERM_OF_STAGE,
+    CpSatModel,
+    ProgressFn,
+    StageDoneFn,
+)
 from wachtplanner.solver.greedy import greedy_roster
 from wachtplanner.solver.instance import Instance, compile_instance
 from wachtplanner.solver.params import SolverParams
@@ -64,12 +70,12 @@ def _diagnose(instance: Instance, params: SolverParams) -> list[str]:
     return culprits
 
 
-def _judge(instance: Instance, chosen: Sequence[tuple[int, int]]) -> list[int] | None:
+def _judge(instance: Instance, chosen: Sequence[tuple[int, int]]) -> dict[str, int] | None:
     """Return the checker's objective terms of an index-based roster (None if it is invalid)."""
     evaluation = evaluate_roster(instance.scenario, instance.shifts, instance.roster_of(chosen))
     if evaluation.hard_violations:
         return None
-    return list(evaluation.terms.as_dict().values())
+    return evaluation.terms.as_dict()
 
 
 def _compare(terms: dict[str, int], penalties: dict[str, int], evaluation: Evaluation) -> None:
@@ -135,8 +141,17 @@ def solve(
     judged = [(r, _judge(instance, r.chosen)) for r in rotations]
     # The checker judges the final roster once more after the search: its time is kept back.
     checker_s = (time.perf_counter() - judging_started) / len(rotations)
-    judged.sort(key=lambda item: (not item[0].complete, item[1] is None, item[1] or []))
+    judged.sort(
+        key=lambda item: (not item[0].complete, item[1] is None, list((item[1] or {}).values()))
+    )
     warm, warm_terms = judged[0]
+    # The summed fairness the better rotation reaches: spreading duties over time keeps it.
+    valid = [terms for rotation, terms in judged if rotation.complete and terms is not None]
+    ceilings = {
+        stage: min(terms[TERM_OF_STAGE[stage]] for terms in valid)
+        for stage in ("deviation", "total")
+        if valid
+    }
     start = warm.chosen if warm.complete and warm_terms is not None else None
     start_found_at = time.perf_counter() - started if start is not None else None
     model_started = time.perf_counter()
@@ -161,6 +176,7 @@ def solve(
         start_found_at=start_found_at,
         stage_done=stage_done,
         after_s=checker_s,
+        ceilings=ceilings,
     )
     if solved.status is SolveStatus.INFEASIBLE:
         culprits = _diagnose(instance, params)

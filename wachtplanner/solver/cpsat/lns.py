@@ -44,7 +44,7 @@ import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
@@ -109,6 +109,12 @@ class Stage:
     """Each tag's largest deviation, fixed by the ``at_spread`` stage when it is done."""
     then: str | None = None
     """The next summed stage, whose part breaks ties between neighbourhood rosters."""
+    ceilings: Mapping[str, int] = field(default_factory=dict)
+    """Later summed stages (``deviation``, ``total``) whose whole value may not exceed this.
+
+    The whole model holds them as constraints; a neighbourhood's part of one may grow by what
+    the whole is below its ceiling, shared between the neighbourhoods searched together.
+    """
 
 
 class Neighbourhoods:
@@ -245,6 +251,9 @@ class _Caps:
     """The most duties touching a holiday one doctor has, which no neighbourhood raises (the
     coordinator's holiday-blocks figure: the 100- and 500-GP years went from 2 to 3)."""
 
+    summed: dict[str, int]
+    """The whole roster's summed deviation per tag and in total (``deviation``, ``total``)."""
+
     @classmethod
     def of(cls, instance: Instance, chosen: set[Pair]) -> _Caps:
         on_holiday: dict[int, int] = {}
@@ -267,7 +276,21 @@ class _Caps:
         for row, distance in zip(instance.targets, distances, strict=True):
             if distance == tag_max[row.tag]:
                 at_largest[row.tag].add(row.doctor_idx)
-        return cls(tag_max, max_excess, at_largest, total_max, holiday_max)
+        summed = {
+            "deviation": sum(distances),
+            "total": sum(abs(total) for total in totals.values()),
+        }
+        return cls(tag_max, max_excess, at_largest, total_max, holiday_max, summed)
+
+    def slack(self, ceilings: Mapping[str, int], shared_by: int) -> dict[str, int]:
+        """Return what each of ``shared_by`` neighbourhoods may add to a ceilinged sum."""
+        slack = {}
+        for name, ceiling in ceilings.items():
+            left = ceiling - self.summed[name]
+            if left < 0:
+                raise SolverError(f"the roster's {name} {self.summed[name]} is over {ceiling}")
+            slack[name] = left // max(1, shared_by)
+        return slack
 
     def pinned(
         self,
@@ -307,6 +330,7 @@ class _Part:
         together: Sequence[frozenset[int]] = (),
     ) -> None:
         """``together``: the neighbourhoods searched at the same time, this one among them."""
+        self.slack = caps.slack(stage.ceilings, len(together))
         self.part: Neighbourhood = neighbourhood_instance(whole, doctors, chosen)
         # A kept pair outside the part is kept or not whatever the part does: left out.
         own_keep = self.part.own_pairs(keep)
@@ -379,6 +403,9 @@ class _Part:
         for expression in self.kept:
             self.built.model.add(expression <= int(solver.value(expression)))
         model = self.built.model
+        for name, extra in self.slack.items():
+            ceilinged = self.built.objectives[name]
+            model.add(ceilinged <= int(solver.value(ceilinged)) + extra)
         if self.tie_break is not None:
             # scale * part + next, with next <= cap < scale, ranks by this stage's part first.
             cap = 2 * int(solver.value(self.tie_break)) + 100
@@ -441,12 +468,13 @@ def improve(
     max_steps: int | None = None,
     penalty_of_doctor: Mapping[int, int] | None = None,
     on_improve: Callable[[int], None] | None = None,
+    target: int = 0,
 ) -> LnsOutcome:
     """Lower the stage's value ``value`` of the roster ``chosen`` by neighbourhood searches.
 
     Stops at ``until`` (a ``time.perf_counter()`` value), once ``deterministic_s`` of
     deterministic time is spent or ``max_steps`` searches are made when given, or when the
-    value reaches 0. ``penalty_of_doctor`` are the doctors' own parts of the value, where
+    value reaches ``target``. ``penalty_of_doctor`` are the doctors' own parts of the value, where
     known: neighbourhoods are then also built around the doctors who carry it. A search that
     ends at the same value is also taken (a sideways move), for variety. With several
     workers, as many disjoint neighbourhoods are searched at a time (:func:`_lanes`); their
@@ -463,7 +491,7 @@ def improve(
     overhead_s = 0.05 * lanes
     """What a step takes beyond its searches (building the parts, their rosters' values)."""
     with ThreadPoolExecutor(max_workers=lanes) as pool:
-        while best_value > 0:
+        while best_value > target:
             step_started = time.perf_counter()
             limit_s = until - step_started - overhead_s
             if deterministic_s is None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -84,6 +84,9 @@ _EVALUATION_RESERVE_S = 1.0
 _TWO_WAY_COST = 8.0
 """The two-way evaluation's time in one-way evaluations (measured on the 500-GP year: 9.6 s
 against 1.4 s; the objective over every term makes each of its two solves slower)."""
+_CEILING_SHARE = 0.1
+"""Share of the time left that bringing the summed deviations down to the rotation's may take
+before the soft stage (see ``CpSatModel._reach_ceilings``)."""
 _LNS_STAGES = ("sum_excess", "at_spread", "soft", "deviation", "total")
 """Summed stages, which trading duties within a few doctors lowers (``lns``). A stage of a
 largest value (the spread) is held by doctors a neighbourhood rarely contains."""
@@ -442,6 +445,7 @@ class CpSatModel:
         start_found_at: float | None = None,
         stage_done: StageDoneFn | None = None,
         after_s: float = 0.0,
+        ceilings: Mapping[str, int] | None = None,
     ) -> Solved:
         """Run the lexicographic stages within ``params.time_limit_s`` from ``clock``.
 
@@ -455,6 +459,11 @@ class CpSatModel:
             When ``start`` was known, in seconds since ``clock``.
         after_s
             What the caller still does within the time limit once this returns (the checker).
+        ceilings
+            Values of the summed stages after the soft one (``deviation``, ``total``) that the
+            soft stage and later ones keep, where the roster entering the soft stage is within
+            them (else its own value): the rotation's, so that spreading duties over time
+            never costs the summed fairness a coordinator's rotation reaches.
         """
         clock = time.perf_counter() if clock is None else clock
         best: list[Pair] | None = list(start) if start is not None else None
@@ -477,8 +486,17 @@ class CpSatModel:
         overrun = 0.0
         last_solver: cp_model.CpSolver | None = None
         """The search whose solution is ``best`` (its values are CP-SAT's own)."""
+        held: dict[str, int] = {}
+        """Ceilings of later summed stages that the stages from the soft one on keep."""
         for name in stages:
             stage_started = time.perf_counter()
+            if name == "soft" and best is not None and ceilings:
+                reached = self._reach_ceilings(ceilings, stages, best, current, params, deadline)
+                if reached is not None:
+                    best, last_solver = self._chosen(reached), reached
+                    self._hint_all(list(reached.response_proto.solution))
+                    current = self._current(reached)
+                held = self._hold(ceilings, stages, current)
             expression, lower = self._stage_expression(name, best)
             term = TERM_OF_STAGE[name]
             if name == "at_spread" and best is not None:
@@ -559,6 +577,7 @@ class CpSatModel:
                         done,
                         self._largest if "at_spread" in (*done, name) else None,
                         self._next_summed(name, stages),
+                        {k: v for k, v in held.items() if k in stages[stages.index(name) + 1 :]},
                     ),
                     rules=self.rules,
                     keep=self.keep,
@@ -611,6 +630,71 @@ class CpSatModel:
             tuple(results),
             first_at,
         )
+
+    def _reach_ceilings(
+        self,
+        ceilings: Mapping[str, int],
+        stages: Sequence[str],
+        best: Collection[Pair],
+        current: Mapping[str, int],
+        params: SolverParams,
+        deadline: float,
+    ) -> cp_model.CpSolver | None:
+        """Bring the later summed stages down to their ceilings where the roster is above.
+
+        The roster entering the soft stage can sit a little above the rotation's summed
+        deviation (the spread stages and the rotation variant that avoids soft penalties do
+        not look at it): a short neighbourhood search of that stage, stopping at the ceiling,
+        the earlier stages kept and the soft penalty breaking ties. Returns the fixed-roster
+        solve of the new roster, or None where nothing changed.
+        """
+        done = tuple(stages[: stages.index("soft")])
+        chosen, solver = set(best), None
+        reached: dict[str, int] = {}
+        for name, ceiling in ceilings.items():
+            now = current.get(TERM_OF_STAGE[name])
+            until = time.perf_counter() + (deadline - time.perf_counter()) * _CEILING_SHARE
+            if now is None or now <= ceiling or not self._splittable:
+                reached[name] = max(ceiling, now or 0)
+                continue
+            outcome = improve(
+                self.instance,
+                chosen,
+                now,
+                Stage(
+                    name,
+                    done,
+                    self._largest if "at_spread" in done else None,
+                    "soft",
+                    dict(reached),
+                ),
+                rules=self.rules,
+                keep=self.keep,
+                until=until - 1.5 * self._fixed_solve_s - 0.2,
+                params=params,
+                deterministic_s=self._lns_deterministic(params),
+                target=ceiling,
+            )
+            reached[name] = max(ceiling, outcome.value)
+            if outcome.changed:
+                chosen = outcome.chosen
+                solver = self._fixed_solver(chosen, params)
+                if int(solver.value(self.objectives[name])) != outcome.value:
+                    raise SolverError(f"{name}: the neighbourhoods' value is not the model's")
+        return solver
+
+    def _hold(
+        self, ceilings: Mapping[str, int], stages: Sequence[str], current: Mapping[str, int]
+    ) -> dict[str, int]:
+        """Add each later stage's ceiling (or its value now, when above) to the model."""
+        held = {}
+        later = stages[stages.index("soft") + 1 :]
+        for name, ceiling in ceilings.items():
+            now = current.get(TERM_OF_STAGE[name])
+            if name in later and now is not None:
+                held[name] = max(ceiling, now)
+                self.model.add(self.objectives[name] <= held[name])
+        return held
 
     @staticmethod
     def _next_summed(name: str, stages: Sequence[str]) -> str | None:
