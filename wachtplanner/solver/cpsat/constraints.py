@@ -211,14 +211,13 @@ def build_duties_per_7_days(ctx: BuildContext) -> None:
         return
     for d_idx in range(len(ctx.instance.doctors)):
         for first_day in ctx.windows(7):
-            shifts = ctx.starts_in(d_idx, first_day, 7)
-            if len(shifts) <= rule.count:
+            count, starts = ctx.starts_within(d_idx, first_day, 7)
+            if count <= rule.count:
                 continue
-            starts = cp_model.LinearExpr.sum([ctx.x[d_idx, s] for s in shifts])
             if rule.hard:
                 ctx.model.add(starts <= rule.count)
                 continue
-            over = ctx.model.new_int_var(0, len(shifts) - rule.count, "")
+            over = ctx.model.new_int_var(0, count - rule.count, "")
             ctx.model.add_max_equality(over, [0, starts - rule.count])
             ctx.penalties[Rule.DUTIES_PER_7_DAYS].append(Penalty(rule.weight, over, d_idx))
 
@@ -226,8 +225,10 @@ def build_duties_per_7_days(ctx: BuildContext) -> None:
 def build_min_gap(ctx: BuildContext) -> None:
     """Soft minimum gap: per window of a doctor's L days, cost weight x max(0, S_w - 1).
 
-    max(0, S - 1) = S - 1 + e with e = [S == 0], so with an exact Boolean e_w per window
-    (e_w + S_w >= 1 and n e_w + S_w <= n, n the window's eligible starts) the term is linear.
+    max(0, S - 1) = S - 1 + e with e = [S == 0]. Per window, with n its eligible starts:
+    over_w = S_w - 1 + e_w (so S_w = 0 forces e_w = 1, as over_w >= 0) and
+    (n - 1) e_w + over_w <= n - 1 (so S_w >= 1, where over_w = S_w - 1 + e_w, forces e_w = 0):
+    both exact, and only the first constraint holds the window's starts.
     """
     rule = ctx.instance.scenario.rules.min_days_between_duties
     if rule is None or rule.weight == 0:
@@ -238,17 +239,15 @@ def build_min_gap(ctx: BuildContext) -> None:
         if length is None:
             continue
         for first_day in ctx.windows(length):
-            shifts = ctx.starts_in(d_idx, first_day, length)
-            if len(shifts) <= 1:
+            count, starts = ctx.starts_within(d_idx, first_day, length)
+            if count <= 1:
                 continue
-            starts = cp_model.LinearExpr.sum([ctx.x[d_idx, s] for s in shifts])
             empty = ctx.model.new_bool_var("")
-            ctx.model.add(empty + starts >= 1)
-            ctx.model.add(len(shifts) * empty + starts <= len(shifts))
             # The excess as a variable of its own keeps constants out of the objective (with
             # several workers CP-SAT reported an objective off by those constants).
-            over = ctx.model.new_int_var(0, len(shifts) - 1, "")
-            ctx.model.add(over == starts - 1 + empty)
+            over = ctx.model.new_int_var(0, count - 1, "")
+            ctx.model.add(starts + empty - over == 1)
+            ctx.model.add((count - 1) * empty + over <= count - 1)
             ctx.penalties[Rule.MIN_GAP].append(Penalty(rule.weight, over, d_idx))
 
 

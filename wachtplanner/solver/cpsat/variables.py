@@ -19,6 +19,8 @@ from wachtplanner.solver.instance import Instance
 
 Pair = tuple[int, int]
 """(doctor_idx, shift_idx)"""
+DIRECT_UP_TO = 6
+"""A window with at most this many starts sums its x's directly (see ``starts_within``)."""
 
 
 def assignment_vars(model: cp_model.CpModel, instance: Instance) -> dict[Pair, cp_model.IntVar]:
@@ -51,6 +53,7 @@ class BuildContext:
     instance: Instance
     x: dict[Pair, cp_model.IntVar]
     penalties: dict[str, list[Penalty]] = field(default_factory=lambda: defaultdict(list))
+    _running: dict[int, list[cp_model.LinearExprT]] = field(default_factory=dict)
 
     def eligible(self, d_idx: int) -> tuple[int, ...]:
         """Return the shifts a doctor has a variable for."""
@@ -71,6 +74,59 @@ class BuildContext:
         """Return a doctor's eligible shifts starting in ``num_days`` days from ``first_day``."""
         days = self.starts_by_day[d_idx]
         return [s for day in range(first_day, first_day + num_days) for s in days.get(day, ())]
+
+    def starts_within(
+        self, d_idx: int, first_day: int, num_days: int
+    ) -> tuple[int, cp_model.LinearExprT]:
+        """Return how many of a doctor's eligible shifts start in a window, and their x's sum.
+
+        A window of more than ``DIRECT_UP_TO`` starts sums as the difference of two running
+        counts of the doctor's starts (:meth:`running`), so its constraint has two terms
+        rather than one per start: the min-gap windows of the 500-GP year (4-6 weeks, ~30
+        starts each, 177 000 of them) took 8 s to build term by term.
+        """
+        counts = self._running_count[d_idx]
+        last = min(first_day + num_days, len(counts) - 1)
+        count = counts[last] - counts[first_day]
+        if count <= DIRECT_UP_TO:
+            shifts = self.starts_in(d_idx, first_day, num_days)
+            return count, cp_model.LinearExpr.sum([self.x[d_idx, s] for s in shifts])
+        running = self.running(d_idx)
+        return count, running[last] - running[first_day]
+
+    @cached_property
+    def _running_count(self) -> list[list[int]]:
+        """Per doctor, how many eligible shifts start before each day (day 0 to the last + 1)."""
+        counts = []
+        for days in self.starts_by_day:
+            running = [0]
+            for day in range(self.instance.num_days):
+                running.append(running[-1] + len(days.get(day, ())))
+            counts.append(running)
+        return counts
+
+    def running(self, d_idx: int) -> list[cp_model.LinearExprT]:
+        """Return, per day t, how many duties the doctor starts before day t (exact in x).
+
+        ``P_0 = 0`` and ``P_(t+1) = P_t + x's starting on day t``: a variable for each day with
+        a start, the same expression as the day before otherwise. Built once per doctor.
+        """
+        if d_idx not in self._running:
+            days, counts = self.starts_by_day[d_idx], self._running_count[d_idx]
+            running: list[cp_model.LinearExprT] = [0]
+            for day in range(self.instance.num_days):
+                on_day = days.get(day, ())
+                if not on_day:
+                    running.append(running[-1])
+                    continue
+                after = self.model.new_int_var(0, counts[day + 1], "")
+                self.model.add(
+                    after
+                    == running[-1] + cp_model.LinearExpr.sum([self.x[d_idx, s] for s in on_day])
+                )
+                running.append(after)
+            self._running[d_idx] = running
+        return self._running[d_idx]
 
     def windows(self, num_days: int) -> range:
         """Return the first days of every window of ``num_days`` days inside the horizon."""
