@@ -34,11 +34,21 @@ class Assembled:
     """Every stage's expression but ``at_spread`` (built when its stage starts)."""
 
 
-def assemble(instance: Instance, rules: Collection[str], keep: Collection[Pair]) -> Assembled:
-    """Build the model of ``instance`` with ``rules`` enabled and ``keep`` as published pairs."""
+def assemble(
+    instance: Instance,
+    rules: Collection[str],
+    keep: Collection[Pair],
+    *,
+    running_sums: bool = False,
+) -> Assembled:
+    """Build the model of ``instance`` with ``rules`` enabled and ``keep`` as published pairs.
+
+    ``running_sums``: long windows sum as differences of running counts (a smaller model,
+    quicker to build and load, but slower to search; see ``BuildContext.starts_within``).
+    """
     model = cp_model.CpModel()
     x = assignment_vars(model, instance)
-    ctx = BuildContext(model, instance, x)
+    ctx = BuildContext(model, instance, x, running_sums=running_sums)
     for name, build in RULE_BUILDERS.items():
         if name in rules:
             build(ctx)

@@ -80,7 +80,10 @@ _MIN_STAGE_S = 0.3
 _RELAX_SHARE = 0.4
 """Share of a stage's time its per-tag relaxations may take before the search."""
 _EVALUATION_RESERVE_S = 1.0
-"""Kept back from the stages for the final evaluation, so the time limit holds."""
+"""Kept back from the stages for reading the final values, so the time limit holds."""
+_COMPLETION_MARGIN = 1.2
+"""A neighbourhood search stops this many fixed-roster solves before its stage ends: the
+roster it found is completed by one (3.1-3.8 s on the 500-GP year, measured)."""
 _TWO_WAY_COST = 8.0
 """The two-way evaluation's time in one-way evaluations (measured on the 500-GP year: 9.6 s
 against 1.4 s; the objective over every term makes each of its two solves slower)."""
@@ -90,11 +93,14 @@ before the soft stage (see ``CpSatModel._reach_ceilings``)."""
 _LNS_STAGES = ("sum_excess", "at_spread", "soft", "deviation", "total")
 """Summed stages, which trading duties within a few doctors lowers (``lns``). A stage of a
 largest value (the spread) is held by doctors a neighbourhood rarely contains."""
-_SPREAD_SEARCH_UP_TO = 100_000
+_FULL_SEARCH_UP_TO = 100_000
+"""A model with more (doctor, shift) pairs gets no full search, only fixed-roster solves, and
+is built with running sums (``assemble``)."""
+_SPREAD_SEARCH_UP_TO = _FULL_SEARCH_UP_TO
 """On a larger model the spread stage keeps the start's spread, bounded by the relaxations:
 on the 250- and 500-GP years its full search (9 s) never moved it from the rotation's (the
 seat counts fix each tag's largest deviation there), time the soft stage lacked."""
-_FULL_SHARE_BEFORE_LNS = ((_LIGHT_PRESOLVE_FROM, 0.3), (100_000, 0.05))
+_FULL_SHARE_BEFORE_LNS = ((_LIGHT_PRESOLVE_FROM, 0.3), (_FULL_SEARCH_UP_TO, 0.05))
 """Share of an LNS stage's time for the full search first (its bound, or a proof on a small
 model), on a model up to so many pairs; the rest goes to the neighbourhood searches. (On the
 250-GP quarter a 5-s full soft search found nothing the neighbourhoods would not have found in
@@ -159,7 +165,11 @@ class CpSatModel:
         self.instance = instance
         self.rules = frozenset(rules)
         self.keep = frozenset(keep)
-        built = assemble(instance, self.rules, self.keep)
+        num_pairs = sum(len(shifts) for shifts in instance.shifts_of_doctor)
+        # A model that gets no full search (only fixed-roster solves) is built small.
+        built = assemble(
+            instance, self.rules, self.keep, running_sums=num_pairs > _FULL_SEARCH_UP_TO
+        )
         self.model, self.x, self.ctx = built.model, built.x, built.ctx
         self.fairness = built.fairness
         self.objectives: dict[str, Expr] = built.objectives
@@ -479,9 +489,9 @@ class CpSatModel:
                 current = dict(start_values[0])
                 assert self._hint_values is not None
                 self._hint_all(self._hint_values)
-        # Kept back for a final one-way evaluation, measured on the start's where there was one.
-        reserve = max(_EVALUATION_RESERVE_S, 1.5 * self.evaluation_s + 0.5)
-        deadline = clock + params.time_limit_s - reserve - 1.5 * after_s
+        # The final values come from the last solve (see ``_final_values``): what is kept back
+        # is for reading them, and for the caller's checker.
+        deadline = clock + params.time_limit_s - _EVALUATION_RESERVE_S - 1.5 * after_s
         results = _Results(stage_done)
         overrun = 0.0
         last_solver: cp_model.CpSolver | None = None
@@ -582,7 +592,7 @@ class CpSatModel:
                     rules=self.rules,
                     keep=self.keep,
                     # The roster found is completed by one fixed-roster solve of the model.
-                    until=stage_until - 1.5 * self._fixed_solve_s - 0.2,
+                    until=stage_until - _COMPLETION_MARGIN * self._fixed_solve_s - 0.2,
                     params=params,
                     deterministic_s=self._lns_deterministic(params),
                     penalty_of_doctor=self._doctor_values(name, solution),
@@ -670,7 +680,7 @@ class CpSatModel:
                 ),
                 rules=self.rules,
                 keep=self.keep,
-                until=until - 1.5 * self._fixed_solve_s - 0.2,
+                until=until - _COMPLETION_MARGIN * self._fixed_solve_s - 0.2,
                 params=params,
                 deterministic_s=self._lns_deterministic(params),
                 target=ceiling,
@@ -774,19 +784,24 @@ class CpSatModel:
 
         With time left, from :meth:`evaluate` both ways (which proves every term a function of
         the roster; ~8 one-way solves on a circle year). Otherwise from the search that found
-        the roster, or when none did, the start's values (at_spread, built since, as its stage
-        counted it); a solve whose values miss variables built after it is evaluated one way.
+        the roster, or when none did, the start's values; where that solve or the start
+        predates the at-spread count's variables, the count is the one its stage found (the
+        caller compares every value with the checker's).
         """
         left_s = clock + params.time_limit_s - time.perf_counter() - 1.5 * after_s
+        at_spread = {k: v for k, v in current.items() if k == "at_spread"}
         if left_s > _TWO_WAY_COST * self.evaluation_s + 0.5:
             evaluated = self.evaluate(best, params, limit_s=max(1.0, left_s))
         elif last_solver is None and start_values is not None:
-            at_spread = {k: v for k, v in current.items() if k == "at_spread"}
             return {**start_values[0], **at_spread}, start_values[1]
-        elif last_solver is not None and len(last_solver.response_proto.solution) == len(
-            self.model.proto.variables
-        ):
-            return self._current(last_solver), {
+        elif last_solver is not None:
+            complete = len(last_solver.response_proto.solution) == len(self.model.proto.variables)
+            values = {
+                name: int(last_solver.value(expression))
+                for name, expression in self._expressions().items()
+                if complete or name != "at_spread"
+            }
+            return {**at_spread, **values}, {
                 name: int(last_solver.value(expr)) for name, expr in self.penalties.items()
             }
         else:
