@@ -303,3 +303,32 @@ def test_ceilings_keep_the_rotations_summed_fairness(circle):
     assert evaluation.terms.soft_penalty == held.value < terms["soft_penalty"]
     assert evaluation.terms.deviation_centi <= ceilings["deviation"]
     assert evaluation.terms.total_deviation_centi <= ceilings["total"]
+
+
+def test_the_roster_is_brought_down_to_both_ceilings_in_turn(circle):
+    """Before the soft stage, a roster above the ceilings is searched down to them: the summed
+    deviation first, then the total from the roster that search left (its value, not the
+    entering one: a stale value made the model and the neighbourhoods disagree). From the
+    free soft search's roster (above the rotation's summed deviation), with the rotation's
+    summed deviation and a total below the entering one as ceilings, both fall, and CP-SAT's
+    values of the result are the checker's."""
+    instance, model, _, terms = circle
+    entering = _run(circle, deterministic_s=2.0).chosen
+    values = model.evaluate(entering, FAST)
+    assert values is not None
+    current = values[0]
+    assert current["deviation_centi"] > terms["deviation_centi"]
+    ceilings = {
+        "deviation": terms["deviation_centi"],
+        "total": current["total_deviation_centi"] - 1,
+    }
+    solver = model._reach_ceilings(
+        ceilings, ("soft", "deviation", "total"), entering, current, FAST, time.perf_counter() + 60
+    )
+    assert solver is not None
+    reached = model._chosen(solver)
+    evaluation = evaluate_roster(instance.scenario, instance.shifts, instance.roster_of(reached))
+    assert evaluation.hard_violations == ()
+    assert evaluation.terms.deviation_centi == solver.value(model.objectives["deviation"])
+    assert evaluation.terms.deviation_centi < current["deviation_centi"]
+    assert evaluation.terms.total_deviation_centi < current["total_deviation_centi"]
