@@ -657,8 +657,8 @@ class CpSatModel:
 
         The roster entering the soft stage can sit a little above the rotation's summed
         deviation (the spread stages and the rotation variant that avoids soft penalties do
-        not look at it): a short neighbourhood search of that stage, stopping at the ceiling,
-        the earlier stages kept. Returns the fixed-roster
+        not look at it): a short neighbourhood search of that stage, the earlier stages kept,
+        stopping once the sum is ``_CEILING_ROOM`` below its ceiling. Returns the fixed-roster
         solve of the new roster, or None where nothing changed.
         """
         done = tuple(stages[: stages.index("soft")])
