@@ -37,7 +37,7 @@ from wachtplanner.result import SolveStatus, StageResult
 from wachtplanner.solver.bounds import FairnessBounds, fairness_bounds
 from wachtplanner.solver.cpsat.assemble import assemble
 from wachtplanner.solver.cpsat.constraints import RULE_BUILDERS
-from wachtplanner.solver.cpsat.lns import Neighbourhoods, Stage, improve
+from wachtplanner.solver.cpsat.lns import LnsOutcome, Neighbourhoods, Stage, improve
 from wachtplanner.solver.cpsat.objective import (
     STAGES,
     TERM_OF_STAGE,
@@ -581,8 +581,7 @@ class CpSatModel:
                 # The full search on a circle-sized model is where time is lost; trading
                 # duties among a few doctors at a time is where the stage improves.
                 done = tuple(stages[: stages.index(name)])
-                outcome = improve(
-                    self.instance,
+                outcome, completed = self._improve(
                     set(best),
                     value,
                     Stage(
@@ -592,22 +591,13 @@ class CpSatModel:
                         self._next_summed(name, stages),
                         {k: v for k, v in held.items() if k in stages[stages.index(name) + 1 :]},
                     ),
-                    rules=self.rules,
-                    keep=self.keep,
-                    # The roster found is completed by one fixed-roster solve of the model.
-                    until=stage_until - _COMPLETION_MARGIN * self._fixed_solve_s - 0.2,
-                    params=params,
-                    deterministic_s=self._lns_deterministic(params),
+                    expression,
+                    stage_until,
+                    params,
                     penalty_of_doctor=self._doctor_values(name, solution),
                     on_improve=self._lns_progress(name, clock, progress, max(bound, lower)),
                 )
-                if outcome.changed:
-                    completed = self._fixed_solver(outcome.chosen, params)
-                    if int(completed.value(expression)) != outcome.value:
-                        raise SolverError(
-                            f"stage {name}: the neighbourhoods' value {outcome.value} is not the "
-                            f"model's {int(completed.value(expression))} for the same roster"
-                        )
+                if completed is not None:
                     best = sorted(outcome.chosen)
                     value, solution = outcome.value, list(completed.response_proto.solution)
                     evaluated_by = completed
@@ -677,8 +667,7 @@ class CpSatModel:
             if now is None or now <= target or not self._splittable:
                 reached[name] = max(ceiling, now or 0)
                 continue
-            outcome = improve(
-                self.instance,
+            outcome, completed = self._improve(
                 chosen,
                 now,
                 # No tie-break by the soft penalty (the soft stage comes next): with it, the
@@ -686,20 +675,58 @@ class CpSatModel:
                 Stage(
                     name, done, self._largest if "at_spread" in done else None, None, dict(reached)
                 ),
-                rules=self.rules,
-                keep=self.keep,
-                until=until - _COMPLETION_MARGIN * self._fixed_solve_s - 0.2,
-                params=params,
-                deterministic_s=self._lns_deterministic(params),
+                self.objectives[name],
+                until,
+                params,
                 target=target,
             )
             reached[name] = max(ceiling, outcome.value)
-            if outcome.changed:
-                chosen = outcome.chosen
-                solver = self._fixed_solver(chosen, params)
-                if int(solver.value(self.objectives[name])) != outcome.value:
-                    raise SolverError(f"{name}: the neighbourhoods' value is not the model's")
+            if completed is not None:
+                chosen, solver = outcome.chosen, completed
         return solver
+
+    def _improve(
+        self,
+        chosen: set[Pair],
+        value: int,
+        stage: Stage,
+        expression: Expr,
+        until: float,
+        params: SolverParams,
+        *,
+        penalty_of_doctor: Mapping[int, int] | None = None,
+        on_improve: Callable[[int], None] | None = None,
+        target: int = 0,
+    ) -> tuple[LnsOutcome, cp_model.CpSolver | None]:
+        """Search neighbourhoods (``lns.improve``) and complete the roster found.
+
+        The completion is one fixed-roster solve of the whole model (None where the roster did
+        not change), whose value of ``expression`` must be the neighbourhoods' running value.
+        """
+        outcome = improve(
+            self.instance,
+            chosen,
+            value,
+            stage,
+            rules=self.rules,
+            keep=self.keep,
+            # The completion's solve must fit before ``until``.
+            until=until - _COMPLETION_MARGIN * self._fixed_solve_s - 0.2,
+            params=params,
+            deterministic_s=self._lns_deterministic(params),
+            penalty_of_doctor=penalty_of_doctor,
+            on_improve=on_improve,
+            target=target,
+        )
+        if not outcome.changed:
+            return outcome, None
+        completed = self._fixed_solver(outcome.chosen, params)
+        if int(completed.value(expression)) != outcome.value:
+            raise SolverError(
+                f"stage {stage.name}: the neighbourhoods' value {outcome.value} is not the "
+                f"model's {int(completed.value(expression))} for the same roster"
+            )
+        return outcome, completed
 
     def _hold(
         self, ceilings: Mapping[str, int], stages: Sequence[str], current: Mapping[str, int]
