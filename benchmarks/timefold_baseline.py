@@ -6,7 +6,9 @@ eligible doctors), overlap and rest (hard, per doctor), the trainee's supervisor
 overlapping duty and at most two duties in a row on consecutive nights (hard, so its rosters can
 pass our checker), fairness as the squared deviation of points from target per (doctor, tag),
 in whole points so the score fits an int, and, like ours, a soft minimum gap between two duties
-of a doctor (5 per day short of the doctor's gap). Caps, weekend spacing and avoid wishes are not
+of a doctor (its weight per day short of the doctor's gap) and duties close together (the close
+weight per day short of close_days + 1, per pair: a window-count like ours, but three duties in
+three days cost 5 rather than 4 windows). Caps, weekend spacing and avoid wishes are not
 modelled: they are what our checker then measures.
 
 Needs the optional ``bench`` dependencies (``timefold``) and a JDK 17.
@@ -54,6 +56,9 @@ class Doctor:
     id: Annotated[int, PlanningId]
     supervisor: int
     min_gap: int = 0
+    gap_weight: int = 0
+    close_days: int = 0
+    close_weight: int = 0
     targets: dict[str, int] = field(default_factory=dict)
 
 
@@ -146,10 +151,23 @@ def _constraints(factory: ConstraintFactory) -> list[Any]:
     gap = (
         factory.for_each_unique_pair(Seat, Joiners.equal(lambda s: s.doctor))
         .filter(lambda a, b: abs(a.day - b.day) < a.doctor.min_gap)
-        .penalize(HardSoftScore.ONE_SOFT, lambda a, b: 5 * (a.doctor.min_gap - abs(a.day - b.day)))
+        .penalize(
+            HardSoftScore.ONE_SOFT,
+            lambda a, b: a.doctor.gap_weight * (a.doctor.min_gap - abs(a.day - b.day)),
+        )
         .as_constraint("duties closer than the doctor's gap")
     )
-    return [rest, supervision, nights, gap, *(_fairness(factory, tag) for tag in TAGS)]
+    close = (
+        factory.for_each_unique_pair(Seat, Joiners.equal(lambda s: s.doctor))
+        .filter(lambda a, b: abs(a.day - b.day) <= a.doctor.close_days)
+        .penalize(
+            HardSoftScore.ONE_SOFT,
+            lambda a, b: a.doctor.close_weight * (a.doctor.close_days + 1 - abs(a.day - b.day)),
+        )
+        .as_constraint("duties close together")
+    )
+    fairness = (_fairness(factory, tag) for tag in TAGS)
+    return [rest, supervision, nights, gap, close, *fairness]
 
 
 @dataclass(frozen=True)
@@ -164,11 +182,15 @@ class TimefoldRun:
 def solve_timefold(instance: Instance, time_limit_s: float) -> TimefoldRun:
     """Run Timefold for ``time_limit_s`` and return its best roster."""
     index = instance.doctor_index()
+    gap_rule = instance.scenario.rules.min_days_between_duties
     doctors = [
         Doctor(
             d_idx,
             index[doctor.supervisor] if doctor.supervisor is not None else -1,
             instance.load.min_gap_days.get(doctor.id, 0),
+            gap_rule.weight if gap_rule else 0,
+            gap_rule.close_days if gap_rule and gap_rule.close_days else -1,
+            gap_rule.close_weight if gap_rule else 0,
         )
         for d_idx, doctor in enumerate(instance.doctors)
     ]

@@ -29,6 +29,7 @@ class Rule(StrEnum):
     WEEKEND_SPACING = "weekend_spacing"
     DUTIES_PER_7_DAYS = "duties_per_7_days"
     MIN_GAP = "min_gap"
+    CLOSE_DUTIES = "close_duties"
     MIN_DUTIES = "min_duties"
     EVEN_LOAD = "even_load"
     HOLIDAY_ROTATION = "holiday_rotation"
@@ -86,12 +87,20 @@ class MinGapRule(FrozenModel):
     expected number of duties, rounded down, at least 2 and at most ``max_days``. The penalty is
     counted over windows of that many days: each window holding k > 1 duty starts costs
     ``weight`` x (k - 1), so two duties g days apart cost ``weight`` x (days - g).
+
+    Duties close together cost more on top (term ``close_duties``): each window of
+    ``close_days`` + 1 days holding k > 1 starts costs ``close_weight`` x (k - 1), so two duties
+    one day apart cost 2 x ``close_weight`` and two days apart 1 x ``close_weight``. The
+    penalty then grows faster the closer two duties are: a coordinator sees two duties 2 days
+    apart, not four pairs a day short of the ideal gap. ``close_days: 0`` switches it off.
     """
 
     days: int | Literal["auto"] = "auto"
     scale: float = Field(default=0.5, gt=0, le=1)
     max_days: int = Field(default=28, ge=2, le=90)
     weight: int = Field(default=5, ge=0)
+    close_days: int = Field(default=2, ge=0, le=6)
+    close_weight: int = Field(default=50, ge=0)
 
     @model_validator(mode="before")
     @classmethod

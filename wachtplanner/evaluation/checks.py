@@ -588,6 +588,33 @@ def check_min_gap(ctx: CheckContext) -> list[Violation]:
     return violations
 
 
+def check_close_duties(ctx: CheckContext) -> list[Violation]:
+    """Soft: duties of one doctor not within ``close_days`` of each other.
+
+    Each window of ``close_days`` + 1 days holding k > 1 duty starts costs ``close_weight`` x
+    (k - 1).
+    """
+    rule = ctx.scenario.rules.min_days_between_duties
+    if rule is None or rule.close_days == 0 or rule.close_weight == 0:
+        return []
+    violations = []
+    for doctor_id, first, inside in _starts_per_window(ctx, rule.close_days + 1):
+        if len(inside) > 1:
+            violations.append(
+                Violation(
+                    Rule.CLOSE_DUTIES,
+                    False,
+                    f"{doctor_id} has {len(inside)} duties starting {first.isoformat()} to "
+                    f"{(first + timedelta(days=rule.close_days)).isoformat()}; wanted at most "
+                    "one.",
+                    inside[-1].instance.shift_id,
+                    doctor_id,
+                    (len(inside) - 1) * rule.close_weight,
+                )
+            )
+    return violations
+
+
 def check_min_duties(ctx: CheckContext) -> list[Violation]:
     """Soft: every GP below the age limit does at least the duties asked (pro rata a year).
 
@@ -722,6 +749,7 @@ RULE_CHECKS: dict[Rule, Callable[[CheckContext], list[Violation]]] = {
     Rule.WEEKEND_SPACING: check_weekend_spacing,
     Rule.DUTIES_PER_7_DAYS: check_duties_per_7_days,
     Rule.MIN_GAP: check_min_gap,
+    Rule.CLOSE_DUTIES: check_close_duties,
     Rule.MIN_DUTIES: check_min_duties,
     Rule.EVEN_LOAD: check_even_load,
     Rule.HOLIDAY_ROTATION: check_holiday_rotation,

@@ -222,14 +222,24 @@ def build_duties_per_7_days(ctx: BuildContext) -> None:
             ctx.penalties[Rule.DUTIES_PER_7_DAYS].append(Penalty(rule.weight, over, d_idx))
 
 
-def build_min_gap(ctx: BuildContext) -> None:
-    """Soft minimum gap: per window of a doctor's L days, cost weight x max(0, S_w - 1).
+def _excess_over_one(ctx: BuildContext, count: int, starts: cp_model.LinearExpr) -> cp_model.IntVar:
+    """Return a variable equal to max(0, S - 1) for a window's starts S of ``count`` eligible.
 
-    max(0, S - 1) = S - 1 + e with e = [S == 0]. Per window, with n its eligible starts:
-    over_w = S_w - 1 + e_w (so S_w = 0 forces e_w = 1, as over_w >= 0) and
-    (n - 1) e_w + over_w <= n - 1 (so S_w >= 1, where over_w = S_w - 1 + e_w, forces e_w = 0):
+    max(0, S - 1) = S - 1 + e with e = [S == 0]: over = S - 1 + e (so S = 0 forces e = 1, as
+    over >= 0) and (n - 1) e + over <= n - 1 (so S >= 1, where over = S - 1 + e, forces e = 0):
     both exact, and only the first constraint holds the window's starts.
     """
+    empty = ctx.model.new_bool_var("")
+    # The excess as a variable of its own keeps constants out of the objective (with several
+    # workers CP-SAT reported an objective off by those constants).
+    over = ctx.model.new_int_var(0, count - 1, "")
+    ctx.model.add(starts + empty - over == 1)
+    ctx.model.add((count - 1) * empty + over <= count - 1)
+    return over
+
+
+def build_min_gap(ctx: BuildContext) -> None:
+    """Soft minimum gap: per window of a doctor's L days, cost weight x max(0, S_w - 1)."""
     rule = ctx.instance.scenario.rules.min_days_between_duties
     if rule is None or rule.weight == 0:
         return
@@ -240,15 +250,23 @@ def build_min_gap(ctx: BuildContext) -> None:
             continue
         for first_day in ctx.windows(length):
             count, starts = ctx.starts_within(d_idx, first_day, length)
-            if count <= 1:
-                continue
-            empty = ctx.model.new_bool_var("")
-            # The excess as a variable of its own keeps constants out of the objective (with
-            # several workers CP-SAT reported an objective off by those constants).
-            over = ctx.model.new_int_var(0, count - 1, "")
-            ctx.model.add(starts + empty - over == 1)
-            ctx.model.add((count - 1) * empty + over <= count - 1)
-            ctx.penalties[Rule.MIN_GAP].append(Penalty(rule.weight, over, d_idx))
+            if count > 1:
+                over = _excess_over_one(ctx, count, starts)
+                ctx.penalties[Rule.MIN_GAP].append(Penalty(rule.weight, over, d_idx))
+
+
+def build_close_duties(ctx: BuildContext) -> None:
+    """Soft: per window of ``close_days`` + 1 days, cost close_weight x max(0, S_w - 1)."""
+    rule = ctx.instance.scenario.rules.min_days_between_duties
+    if rule is None or rule.close_days == 0 or rule.close_weight == 0:
+        return
+    length = rule.close_days + 1
+    for d_idx in range(len(ctx.instance.doctors)):
+        for first_day in ctx.windows(length):
+            count, starts = ctx.starts_within(d_idx, first_day, length)
+            if count > 1:
+                over = _excess_over_one(ctx, count, starts)
+                ctx.penalties[Rule.CLOSE_DUTIES].append(Penalty(rule.close_weight, over, d_idx))
 
 
 def build_even_load(ctx: BuildContext) -> None:
@@ -378,6 +396,7 @@ RULE_BUILDERS: dict[Rule, Callable[[BuildContext], None]] = {
     Rule.WEEKEND_SPACING: build_weekend_spacing,
     Rule.DUTIES_PER_7_DAYS: build_duties_per_7_days,
     Rule.MIN_GAP: build_min_gap,
+    Rule.CLOSE_DUTIES: build_close_duties,
     Rule.MIN_DUTIES: build_min_duties,
     Rule.EVEN_LOAD: build_even_load,
     Rule.HOLIDAY_ROTATION: build_holiday_rotation,
