@@ -6,7 +6,6 @@ The minimum gap's own weight is 0 here, so only this term counts.
 """
 
 from tests.helpers import evaluate, penalties_both_ways, scenario_of, solve_checked, tiny_doc
-from wachtplanner.expand import expand_shifts
 
 NIGHT = "weeknight/noord/2027-02-{:02d}"
 
@@ -64,29 +63,3 @@ def test_solver_keeps_duties_apart():
     result = solve_checked(_fortnight())
     assert result.evaluation is not None
     assert "close_duties" not in result.evaluation.penalties_by_rule
-
-
-def test_the_rotation_steers_clear_of_close_duties():
-    """The soft-avoiding rotation (CP-SAT's warm start) with d0 at 1.0 FTE, d1 and d2 at 0.5:
-    8 nights, due 4, 2 and 2. It gives 8 d0, 9 d1, 10 d2, 11 d0, 15 d0, 16 d1, 17 d2; on Thu 18
-    d1 (16) and d2 (17) would be 2 and 1 days from their last duty, d0 (15) 3: d0 takes it.
-    Without the close-duties check it gives the 18th to d1, 2 days after the 16th (cost 50)."""
-    from wachtplanner.solver.greedy import greedy_roster
-    from wachtplanner.solver.instance import compile_instance
-
-    doc = tiny_doc(
-        horizon={"start": "2027-02-08", "end": "2027-02-19"},
-        rules={
-            "min_rest_hours": 0,
-            "min_days_between_duties": {"days": 2, "weight": 0, "close_weight": 50},
-        },
-    )
-    doc["doctors"] = doc["doctors"][:3]
-    for doctor, fte in zip(doc["doctors"], (1.0, 0.5, 0.5), strict=True):
-        doctor["fte"] = fte
-    scenario = scenario_of(doc)
-    shifts = expand_shifts(scenario)
-    instance = compile_instance(scenario, shifts)
-    roster = instance.roster_of(sorted(greedy_roster(instance).chosen))
-    assert (NIGHT.format(18), "d0") in roster.pairs()
-    assert "close_duties" not in evaluate(scenario, sorted(roster.pairs())).penalties_by_rule

@@ -72,8 +72,6 @@ class _State:
             instance.load.min_gap_days.get(doctor.id) if rules.min_days_between_duties else None
             for doctor in instance.doctors
         ]
-        gap_rule = rules.min_days_between_duties
-        self.close_days = gap_rule.close_days if gap_rule and gap_rule.close_weight else 0
         self.last_year = [frozenset(doctor.carry_over.holidays) for doctor in instance.doctors]
         horizon = instance.scenario.horizon
         self.window: list[tuple[date, int]] = []
@@ -143,10 +141,6 @@ class _State:
         day = self.instance.start_day[s_idx]
         return gap is not None and any(abs(d - day) < gap for d in self.start_days[d_idx])
 
-    def _close(self, d_idx: int, s_idx: int) -> bool:
-        day = self.instance.start_day[s_idx]
-        return any(abs(d - day) <= self.close_days for d in self.start_days[d_idx])
-
     def allowed(self, d_idx: int, s_idx: int) -> bool:
         """Return whether giving the shift to the doctor keeps every hard rule."""
         nights_hard = self.nights_rule is not None and self.nights_rule.hard
@@ -185,7 +179,6 @@ class _State:
         broken = int(self._over_cap(d_idx, s_idx)) + int(self._too_close(d_idx, s_idx))
         broken += int(self._too_many_nights(d_idx, s_idx))
         broken += int(self._too_many_in_week(d_idx, s_idx))
-        broken += int(self.close_days > 0 and self._close(d_idx, s_idx))
         if self.avoid[d_idx] and not self.avoid[d_idx].isdisjoint(
             touched_dates(self.instance.shifts[s_idx])
         ):
