@@ -262,6 +262,7 @@ def test_neighbourhoods_need_enough_doctors():
                     assert t in picked
 
 
+@pytest.mark.slow
 def test_soft_stage_keeps_what_the_neighbourhoods_found(monkeypatch):
     """In the staged solve the soft stage ends lower with the neighbourhood search than with
     its full search alone, on the same deterministic budget; and ``solve`` has checked the

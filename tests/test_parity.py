@@ -11,6 +11,7 @@ from wachtplanner.solver.greedy import greedy_roster
 from wachtplanner.solver.instance import compile_instance
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("num_gps", "seed"), [(12, 1), (20, 2), (28, 3)])
 def test_generated_quarter_parity(num_gps, seed):
     """Generated circles of a quarter: the solver's terms equal the checker's, rules hold."""
@@ -23,6 +24,7 @@ def test_generated_quarter_parity(num_gps, seed):
     assert [s.name for s in result.stages] == list(STAGES)
 
 
+@pytest.mark.slow
 def test_fairness_rows_cover_every_pool_member():
     """Every doctor in a pool has a fairness row for the pool's tags."""
     scenario = scenario_of(generate(12, 2, 2027, quarter=1, seed=1))
@@ -47,6 +49,7 @@ def test_greedy_rotation_keeps_hard_rules(num_gps, seed):
             assert not evaluation.hard_violations
 
 
+@pytest.mark.slow
 def test_solver_never_worse_than_its_warm_start():
     """Each lexicographic term of the solved roster is no worse than the rotation's, in order."""
     scenario = scenario_of(generate(28, 2, 2027, quarter=1, seed=3))

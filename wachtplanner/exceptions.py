@@ -59,3 +59,7 @@ class ScenarioInfeasibleError(WachtplannerError):
 
 class SolverError(WachtplannerError):
     """The solver failed in a way that points at a bug (invalid model, checker disagreement)."""
+
+
+class StoreError(WachtplannerError):
+    """A store problem the user can act on (here so the CLI need not load the store to catch it)."""

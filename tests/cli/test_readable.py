@@ -165,6 +165,7 @@ def test_grid_names_who_is_on_duty_per_day(year_of_nights):
     assert page.count("<section>") == 4  # one printable page per month
 
 
+@pytest.mark.slow
 def test_report_groups_by_area_and_never_labels_hundreds_of_bars():
     """500 GPs in 8 areas: one collapsible section per area, each chart at most one area's
     doctors (labels only up to LABEL_LIMIT), named; months in calendar order."""

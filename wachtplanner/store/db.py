@@ -49,16 +49,12 @@ from sqlalchemy import (
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
-from wachtplanner.exceptions import WachtplannerError
+from wachtplanner.exceptions import StoreError
 
 LOCK_WAIT_S = 30.0
 """How long a writer waits for another writer before giving up."""
 _PG_LOCK_KEY = 727_274_001
 """The advisory lock every PostgreSQL write transaction takes (one writer at a time)."""
-
-
-class StoreError(WachtplannerError):
-    """A store problem the user can act on."""
 
 
 class StoreMissingError(StoreError):

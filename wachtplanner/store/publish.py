@@ -25,13 +25,13 @@ from wachtplanner.domain.roster import Assignment, Roster
 from wachtplanner.domain.scenario import Scenario
 from wachtplanner.evaluation.checks import Violation
 from wachtplanner.evaluation.objective import evaluate_roster
+from wachtplanner.exceptions import StoreError
 from wachtplanner.expand import ShiftInstance
 from wachtplanner.export.ical import duty_versions, feeds
 from wachtplanner.result import scenario_hash
 from wachtplanner.store.db import (
     Store,
     StoredDuty,
-    StoreError,
     audit,
     audit_alone,
     now_utc,
