@@ -339,3 +339,47 @@ def test_the_roster_is_brought_down_to_both_ceilings_in_turn(circle, free_soft):
     assert evaluation.terms.deviation_centi == solver.value(model.objectives["deviation"])
     assert evaluation.terms.deviation_centi < current["deviation_centi"]
     assert evaluation.terms.total_deviation_centi < current["total_deviation_centi"]
+
+
+def _same_points_swap(instance: Instance, model: CpSatModel, chosen: set[tuple[int, int]]):
+    """Return ``chosen`` with two doctors' duties of equal points per tag swapped (every
+    fairness value the same), the first such swap the checker accepts."""
+    for d1, s1 in sorted(chosen):
+        for d2, s2 in sorted(chosen):
+            if d1 >= d2 or instance.tag_points[s1] != instance.tag_points[s2]:
+                continue
+            if (d1, s2) not in model.x or (d2, s1) not in model.x:
+                continue
+            swapped = (chosen - {(d1, s1), (d2, s2)}) | {(d1, s2), (d2, s1)}
+            roster = instance.roster_of(sorted(swapped))
+            if not evaluate_roster(instance.scenario, instance.shifts, roster).hard_violations:
+                return swapped
+    raise AssertionError("no swap of equal points keeps the hard rules")
+
+
+def test_a_stage_that_does_not_improve_keeps_the_roster_it_started_from(circle, monkeypatch):
+    """The at-spread stage's neighbourhood search ending on another roster of the same value
+    (a sideways move: here two doctors' nights swapped, every fairness value the same) does
+    not replace the roster the stage started from. Such moves moved the summed deviations
+    that the soft stage then holds (50-GP quarter: 163 959 after the spread stages against the
+    rotation's 163 701)."""
+    instance, _, rotation, _ = circle
+    model = CpSatModel(instance)
+    sideways = _same_points_swap(instance, model, rotation)
+    searched: list[str] = []
+
+    def fake_improve(instance, chosen, value, stage, **_):
+        searched.append(stage.name)
+        return lns_module.LnsOutcome(set(sideways), value, 1, 0, changed=True)
+
+    monkeypatch.setattr(model_module, "improve", fake_improve)
+    stages = ("max_excess", "sum_excess", "spread", "at_spread")
+    solved = model.solve(FAST, stages=stages, start=sorted(rotation))
+    assert "at_spread" in searched
+    assert solved.stages[-1].objective == _at_spread(instance, rotation)
+    assert solved.roster.pairs() == instance.roster_of(sorted(rotation)).pairs()
+
+
+def _at_spread(instance: Instance, chosen: set[tuple[int, int]]) -> int:
+    roster = instance.roster_of(sorted(chosen))
+    return evaluate_roster(instance.scenario, instance.shifts, roster).terms.at_spread

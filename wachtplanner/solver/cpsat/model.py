@@ -87,6 +87,9 @@ roster it found is completed by one (3.1-3.8 s on the 500-GP year, measured)."""
 _TWO_WAY_COST = 8.0
 """The two-way evaluation's time in one-way evaluations (measured on the 500-GP year: 9.6 s
 against 1.4 s; the objective over every term makes each of its two solves slower)."""
+_SIDEWAYS_DROPPED = ("spread", "at_spread")
+"""Stages before the soft one that keep the roster they started from unless they lower their
+value: where they do not, the summed deviations stay the rotation's (the ceilings)."""
 _CEILING_SHARE = 0.05
 """Share of the time left that bringing each summed deviation down to the rotation's may take
 before the soft stage (see ``CpSatModel._reach_ceilings``)."""
@@ -514,6 +517,7 @@ class CpSatModel:
             term = TERM_OF_STAGE[name]
             if name == "at_spread" and best is not None:
                 current[term] = self._num_at_largest(best)
+            entering, entering_value = best, current.get(term)
             if best is not None and current.get(term, lower) > lower:
                 remaining = deadline - time.perf_counter()
                 relax_until = time.perf_counter() + remaining * _STAGE_SHARE[name] * _RELAX_SHARE
@@ -601,6 +605,16 @@ class CpSatModel:
                     best = sorted(outcome.chosen)
                     value, solution = outcome.value, list(completed.response_proto.solution)
                     evaluated_by = completed
+            if (
+                evaluated_by is not None
+                and name in _SIDEWAYS_DROPPED
+                and entering_value is not None
+                and value >= entering_value
+            ):
+                # The stage did not lower its value: the roster it started from is kept (its
+                # sideways moves only cost the sums after the soft stage: 50-GP quarter's
+                # summed deviation 163 959 after them against the rotation's 163 701).
+                best, value, evaluated_by = entering, entering_value, None
             if evaluated_by is not None:
                 self._hint_all(solution)
                 current = self._current(evaluated_by)
