@@ -376,10 +376,7 @@ def test_a_stage_that_does_not_improve_keeps_the_roster_it_started_from(circle, 
     stages = ("max_excess", "sum_excess", "spread", "at_spread")
     solved = model.solve(FAST, stages=stages, start=sorted(rotation))
     assert "at_spread" in searched
-    assert solved.stages[-1].objective == _at_spread(instance, rotation)
-    assert solved.roster.pairs() == instance.roster_of(sorted(rotation)).pairs()
-
-
-def _at_spread(instance: Instance, chosen: set[tuple[int, int]]) -> int:
-    roster = instance.roster_of(sorted(chosen))
-    return evaluate_roster(instance.scenario, instance.shifts, roster).terms.at_spread
+    entering = instance.roster_of(sorted(rotation))
+    checked = evaluate_roster(instance.scenario, instance.shifts, entering).terms
+    assert solved.stages[-1].objective == checked.at_spread
+    assert solved.roster.pairs() == entering.pairs()
