@@ -1,8 +1,16 @@
 """Fairness per doctor against what their shifts can reach, and the bounds that prove stages."""
 
-from tests.helpers import WEEKEND, scenario_of, solve_checked, tiny_doc
+import time
+
+import pytest
+
+from tests.helpers import FAST, WEEKEND, WEEKNIGHT, scenario_of, solve_checked, tiny_doc
 from wachtplanner.expand import expand_shifts
+from wachtplanner.result import SolveStatus
 from wachtplanner.solver.bounds import fairness_bounds, reachable_totals
+from wachtplanner.solver.cpsat import model as model_module
+from wachtplanner.solver.cpsat.model import CpSatModel
+from wachtplanner.solver.cpsat.relaxation import tag_bound
 from wachtplanner.solver.instance import compile_instance
 
 
@@ -58,3 +66,68 @@ def test_bounds_never_exceed_what_a_roster_reaches(demo_solved):
     spread = next(s for s in result.stages if s.name == "spread")
     assert bounds.spread <= spread.bound
     assert spread.gap <= 0.02
+
+
+def _unbalanced_february() -> tuple[CpSatModel, list[tuple[int, int]]]:
+    """Four doctors in February 2027: 16 weeknights (Mon-Thu) of 13 points, 4 weekends.
+
+    Each doctor's targets are 4 nights (52 points) and one weekend; the roster gives every
+    doctor one weekend, and the nights in turn but with d1's first night going to d0, so d0
+    does 5 and d1 3. By hand: the weekend's largest deviation is 0, its combinatorial bound
+    (one weekend each reaches every target), so only the night tag is left to relax; the
+    night's is 13 points (1300 centi-points) against a bound of 0.
+    Returns the model and the roster as (doctor, shift) pairs.
+    """
+    doc = tiny_doc(
+        4,
+        horizon={"start": "2027-02-01", "end": "2027-02-28"},
+        shift_types=[dict(WEEKNIGHT), dict(WEEKEND)],
+        rules={"min_days_between_weekends": None},
+    )
+    instance = compile_instance(scenario_of(doc), expand_shifts(scenario_of(doc)))
+    nights = [s for s, sh in enumerate(instance.shifts) if "night" in instance.tag_points[s]]
+    weekends = [s for s in range(len(instance.shifts)) if s not in nights]
+    assert (len(nights), len(weekends)) == (16, 4)
+    chosen = [(n % 4, s) for n, s in enumerate(weekends)]
+    turns = [n % 4 for n in range(16)]
+    turns[1] = 0
+    chosen += list(zip(turns, nights, strict=True))
+    model = CpSatModel(instance)
+    assert model._by_tag(chosen, summed=False) == {"night": 1300, "weekend": 0}
+    assert model.bounds.spread_by_tag == {"night": 0, "weekend": 0}
+    return model, chosen
+
+
+def test_only_tags_above_their_combinatorial_bound_are_relaxed(monkeypatch):
+    """The weekend already meets its bound: its relaxation would only take time."""
+    model, chosen = _unbalanced_february()
+    asked: list[str] = []
+
+    def recorded(instance, tag, **kwargs):
+        asked.append(tag)
+        return tag_bound(instance, tag, **kwargs)
+
+    monkeypatch.setattr(model_module, "tag_bound", recorded)
+    bound = model._relaxed_bound("spread", 0, chosen, 1300, time.perf_counter() + 5, FAST)
+    # Every doctor can do exactly 4 nights: the night relaxation proves 0, no more.
+    assert (asked, bound) == (["night"], 0)
+
+
+def test_a_stage_within_the_gap_of_its_bound_is_not_searched(monkeypatch):
+    """A relaxation proving 12.90 night points against the roster's 13: within 1 % (0.77 %),
+    so the spread stage keeps the roster without a search, reporting that bound. With the
+    real relaxation (bound 0) the same stage is searched."""
+    model, chosen = _unbalanced_february()
+    monkeypatch.setattr(model_module, "tag_bound", lambda instance, tag, **kwargs: 1290)
+
+    def no_search(*args, **kwargs):
+        raise AssertionError("the stage was searched")
+
+    monkeypatch.setattr(CpSatModel, "_run", no_search)
+    solved = model.solve(FAST, stages=("spread",), start=chosen)
+    (stage,) = solved.stages
+    assert (stage.status, stage.objective, stage.bound) == (SolveStatus.FEASIBLE, 1300, 1290)
+    assert sorted(solved.roster.pairs()) == sorted(model.instance.roster_of(chosen).pairs())
+    monkeypatch.setattr(model_module, "tag_bound", tag_bound)
+    with pytest.raises(AssertionError, match="searched"):
+        CpSatModel(model.instance).solve(FAST, stages=("spread",), start=chosen)
