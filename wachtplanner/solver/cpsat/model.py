@@ -240,6 +240,12 @@ class CpSatModel:
         solver.parameters.max_time_in_seconds = max(0.1, limit_s)
         solver.parameters.num_workers = 1
         solver.parameters.random_seed = params.random_seed
+        # Every assignment is fixed, so every other variable follows by propagation: one light
+        # presolve pass and no symmetry detection (2.4 s instead of 5.7 s on the 500-GP year's
+        # 1.3 M variables; without presolve it searched for over a minute).
+        solver.parameters.cp_model_probing_level = 0
+        solver.parameters.max_presolve_iterations = 1
+        solver.parameters.symmetry_level = 0
         started = time.perf_counter()
         code = solver.solve(copy)
         self._fixed_solve_s = max(self._fixed_solve_s, time.perf_counter() - started)
