@@ -211,9 +211,10 @@ def build_duties_per_7_days(ctx: BuildContext) -> None:
         return
     for d_idx in range(len(ctx.instance.doctors)):
         for first_day in ctx.windows(7):
-            count, starts = ctx.starts_within(d_idx, first_day, 7)
+            count = ctx.count_within(d_idx, first_day, 7)
             if count <= rule.count:
                 continue
+            starts = ctx.starts_within(d_idx, first_day, 7)
             if rule.hard:
                 ctx.model.add(starts <= rule.count)
                 continue
@@ -249,9 +250,9 @@ def build_min_gap(ctx: BuildContext) -> None:
         if length is None:
             continue
         for first_day in ctx.windows(length):
-            count, starts = ctx.starts_within(d_idx, first_day, length)
+            count = ctx.count_within(d_idx, first_day, length)
             if count > 1:
-                over = _excess_over_one(ctx, count, starts)
+                over = _excess_over_one(ctx, count, ctx.starts_within(d_idx, first_day, length))
                 ctx.penalties[Rule.MIN_GAP].append(Penalty(rule.weight, over, d_idx))
 
 
@@ -263,9 +264,9 @@ def build_close_duties(ctx: BuildContext) -> None:
     length = rule.close_days + 1
     for d_idx in range(len(ctx.instance.doctors)):
         for first_day in ctx.windows(length):
-            count, starts = ctx.starts_within(d_idx, first_day, length)
+            count = ctx.count_within(d_idx, first_day, length)
             if count > 1:
-                over = _excess_over_one(ctx, count, starts)
+                over = _excess_over_one(ctx, count, ctx.starts_within(d_idx, first_day, length))
                 ctx.penalties[Rule.CLOSE_DUTIES].append(Penalty(rule.close_weight, over, d_idx))
 
 

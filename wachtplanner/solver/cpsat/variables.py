@@ -77,10 +77,17 @@ class BuildContext:
         days = self.starts_by_day[d_idx]
         return [s for day in range(first_day, first_day + num_days) for s in days.get(day, ())]
 
-    def starts_within(
-        self, d_idx: int, first_day: int, num_days: int
-    ) -> tuple[int, cp_model.LinearExpr]:
-        """Return how many of a doctor's eligible shifts start in a window, and their x's sum.
+    def count_within(self, d_idx: int, first_day: int, num_days: int) -> int:
+        """Return how many of a doctor's eligible shifts start in a window (no expression).
+
+        A rule asks this first: most windows hold too few starts to cost anything, and
+        building their sums took a third of a neighbourhood's model.
+        """
+        counts = self._running_count[d_idx]
+        return counts[min(first_day + num_days, len(counts) - 1)] - counts[first_day]
+
+    def starts_within(self, d_idx: int, first_day: int, num_days: int) -> cp_model.LinearExpr:
+        """Return the sum of a doctor's x's for the eligible shifts starting in a window.
 
         With ``running_sums``, a window of more than ``DIRECT_UP_TO`` starts sums as the
         difference of two running counts of the doctor's starts (:meth:`running`), so its
@@ -90,14 +97,12 @@ class BuildContext:
         though (the neighbourhoods of the 100-GP year's soft stage ended at 27 644 against
         22 805 in 60 s), so only a whole model that gets no full search uses them.
         """
-        counts = self._running_count[d_idx]
-        last = min(first_day + num_days, len(counts) - 1)
-        count = counts[last] - counts[first_day]
-        if count <= DIRECT_UP_TO or not self.running_sums:
+        if self.count_within(d_idx, first_day, num_days) <= DIRECT_UP_TO or not self.running_sums:
             shifts = self.starts_in(d_idx, first_day, num_days)
-            return count, cp_model.LinearExpr.sum([self.x[d_idx, s] for s in shifts])
+            return cp_model.LinearExpr.sum([self.x[d_idx, s] for s in shifts])
+        last = min(first_day + num_days, self.instance.num_days)
         running = self.running(d_idx)
-        return count, cp_model.LinearExpr.weighted_sum([running[last], running[first_day]], [1, -1])
+        return cp_model.LinearExpr.weighted_sum([running[last], running[first_day]], [1, -1])
 
     @cached_property
     def _running_count(self) -> list[list[int]]:
