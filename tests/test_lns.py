@@ -20,7 +20,7 @@ from wachtplanner.exceptions import SolverError
 from wachtplanner.expand import expand_shifts
 from wachtplanner.solver.cpsat import lns as lns_module
 from wachtplanner.solver.cpsat import model as model_module
-from wachtplanner.solver.cpsat.lns import MIN_DOCTORS, Neighbourhoods, Stage, improve
+from wachtplanner.solver.cpsat.lns import Neighbourhoods, Stage, improve
 from wachtplanner.solver.cpsat.model import CpSatModel
 from wachtplanner.solver.greedy import greedy_roster
 from wachtplanner.solver.instance import Instance, compile_instance, neighbourhood_instance
@@ -234,20 +234,28 @@ def test_a_neighbourhood_holds_what_its_doctors_hold(circle):
 
 
 def test_neighbourhoods_need_enough_doctors():
-    """A model with fewer than twice the smallest neighbourhood is not split; the size adapts
-    between that smallest size and half the doctors; a trainee and their supervisor are drawn
-    together (the supervision rule ties their rosters)."""
+    """A model with fewer than twice MIN_DOCTORS is not split; the size climbs to the one that
+    lowers the value fastest, between 2 and half the doctors; a trainee and their supervisor
+    are drawn together (the supervision rule ties their rosters)."""
     small = compile_instance(
         scenario := scenario_of(generate(20, 2, 2027, quarter=1, seed=2)), expand_shifts(scenario)
     )
-    parts = Neighbourhoods(small, 0)
-    assert parts.applies()
-    for _ in range(20):
-        parts.feedback(proven=False, used_share=1.0)
-    assert parts.size == MIN_DOCTORS
-    for _ in range(40):
-        parts.feedback(proven=True, used_share=0.1)
-    assert parts.size == len(parts.active) // 2
+    assert len(Neighbourhoods(small, 0).active) // 2 >= 6
+    for faster, expected in ((min, 2), (max, len(Neighbourhoods(small, 0).active) // 2)):
+        parts = Neighbourhoods(small, 0)
+        assert parts.applies()
+        parts.plan()
+        assert parts.size == 4
+        for _ in range(60):
+            parts.plan()
+            # Each step lowers the value by 100 in a time that favours the smallest (or the
+            # largest) size: the climb ends there, exploring a neighbour one step in ten.
+            parts.record(100, 1.0 + 0.1 * faster(parts.size, 100 - parts.size))
+        sizes = []
+        for _ in range(30):
+            parts.plan()
+            sizes.append(parts.size)
+        assert sizes.count(expected) >= 20, sizes
     index = small.doctor_index()
     for _ in range(10):
         picked = parts.pick()

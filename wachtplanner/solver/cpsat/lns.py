@@ -31,9 +31,10 @@ stays there (the whole model holds that value).
 
 With several workers, as many disjoint neighbourhoods are searched side by side on one worker
 each (CP-SAT releases Python's lock while it searches) and their results are taken in a fixed
-order. The neighbourhood grows while its searches end proven in under a third of their time
-and shrinks when they run out of time; the time limit of a search is the one of 0.6, 1.2 and
-2.4 s that lowered the value fastest so far. With ``deterministic_s`` set, each search gets a
+order. The neighbourhood's size (2 to half the doctors) and the time limit of a search (0.6,
+1.2 or 2.4 s) are each the one that lowered the value fastest so far, found by trying the
+neighbouring sizes and limits (two doctors' year proves in a tenth of a second where ten
+doctors' finds nothing in 0.6 s; a quarter's best neighbourhoods are larger). With ``deterministic_s`` set, each search gets a
 fixed deterministic budget and the loop stops on the deterministic time spent, so tests
 repeat exactly.
 """
@@ -61,17 +62,23 @@ from wachtplanner.solver.instance import Instance, Neighbourhood, neighbourhood_
 from wachtplanner.solver.params import SolverParams
 
 MIN_DOCTORS = 4
-"""The smallest neighbourhood; a model with fewer than twice this many doctors is not split."""
-_FIRST_SIZE = 10
+"""A model with fewer than twice this many doctors is not split."""
+_SIZES = (2, 3, 4, 6, 8, 12, 16, 24, 32, 48)
+"""Neighbourhood sizes (doctors) to choose among, up to half the doctors; :class:`Neighbourhoods`
+learns which lowers the value fastest, starting from ``_FIRST_SIZE``. (On the 100-GP year, around
+a doctor with four duties in five days, two doctors' year was proven in 0.08 s and lowered
+their part from 1 520 to 717; four doctors' was not proven in 0.6 s, 1 836 to 986; six or ten
+doctors' found nothing in 0.6 s. On a quarter, 10 to 20 doctors prove in well under a second.)"""
+_FIRST_SIZE = 4
 _STEP_LIMITS_S = (0.6, 1.2, 2.4)
 """Wall-clock limits a neighbourhood's search may get; :class:`Neighbourhoods` learns which
 lowers the value fastest. (0.6 s was best on the 250-GP year of 0.3, 0.6 and 1.2 s, one search
 at a time: 98 900 in 20 s against 100 500 and 99 200; on the 10-GP subdivision year, where
 each GP does ~25 duties and four GPs' year is not proven in 0.6 s, longer searches were.)"""
 _EXPLORE = 0.1
-"""Share of steps that try the next shorter or longer limit rather than the fastest so far."""
+"""Share of steps that try the next lower or higher level rather than the fastest so far."""
 _FORGET = 0.9
-"""Weight of the past in each limit's rate, per step (later gains come slower)."""
+"""Weight of the past in each level's rate, per step (later gains come slower)."""
 _CAPPED_STAGES = ("max_excess", "spread", "at_spread")
 """Earlier stages of a largest value (or a count at it): a neighbourhood keeps them by caps."""
 _TARGETED_SHARE = 0.4
@@ -82,8 +89,49 @@ _MIN_STEP_S = 0.2
 _STEP_DETERMINISTIC = 1.0
 """Deterministic limit of one neighbourhood's search (deterministic runs), at most a quarter
 of the whole budget so that a small budget still makes several steps."""
-_GROW_BELOW = 0.3
-"""A proven search that used less than this share of its limit lets the neighbourhood grow."""
+_STEP_CHARGE = 0.01
+"""Deterministic time a neighbourhood's search is charged at least (deterministic runs): a
+search of two or three doctors may spend almost none, while building its model takes wall
+time (uncharged, the shipped post's January made hundreds of such steps: 59 s of a test
+against 13 s; 0.03 left the ceilings' repair of a generated circle too few steps)."""
+
+
+class _Levels:
+    """Choose among ordered levels (limits, sizes) the one that lowered the value fastest.
+
+    Starting at ``first``, each choice takes the level of the best rate so far (gain per second
+    of the steps made with it), but first tries that level's untried neighbours, and at times
+    (``_EXPLORE``) one of its neighbours again: a climb along the levels towards the best rate.
+    """
+
+    def __init__(self, values: Sequence[float], first: int, rng: random.Random) -> None:
+        self.values = tuple(values)
+        self.level = first
+        self.rng = rng
+        self._gain = [0.0] * len(self.values)
+        self._spent = [0.0] * len(self.values)
+
+    def choose(self) -> float:
+        """Return the value of the next step's level."""
+        tried = [n for n, spent in enumerate(self._spent) if spent > 0]
+        if tried:
+            best = max(tried, key=lambda n: self._gain[n] / self._spent[n])
+            around = [n for n in (best - 1, best + 1) if 0 <= n < len(self.values)]
+            untried = [n for n in around if self._spent[n] == 0]
+            if untried:
+                self.level = untried[0]
+            elif around and self.rng.random() < _EXPLORE:
+                self.level = self.rng.choice(around)
+            else:
+                self.level = best
+        return self.values[self.level]
+
+    def record(self, gain: int, spent_s: float) -> None:
+        """Record what a step at the chosen level lowered the value by, in how long."""
+        self._gain = [g * _FORGET for g in self._gain]
+        self._spent = [t * _FORGET for t in self._spent]
+        self._gain[self.level] += gain
+        self._spent[self.level] += max(spent_s, 1e-9)
 
 
 @dataclass
@@ -129,10 +177,13 @@ class Neighbourhoods:
         self.instance = instance
         self.rng = random.Random(seed)
         self.active = [d for d, shifts in enumerate(instance.shifts_of_doctor) if shifts]
-        self.size = min(_FIRST_SIZE, max(MIN_DOCTORS, len(self.active) // 2))
-        self._gain = [0.0] * len(_STEP_LIMITS_S)
-        self._spent = [0.0] * len(_STEP_LIMITS_S)
-        self._level = 0
+        half = max(2, len(self.active) // 2)
+        sizes = [n for n in _SIZES if n < half] + [half]
+        self._sizes = _Levels(
+            sizes, sizes.index(min(sizes, key=lambda n: abs(n - _FIRST_SIZE))), self.rng
+        )
+        self._limits = _Levels(_STEP_LIMITS_S, 0, self.rng)
+        self.size = sizes[self._sizes.level]
         self._shifts = [s for s, doctors in enumerate(instance.doctors_of_shift) if doctors]
         # A trainee and their supervisor are re-planned together (supervision ties them).
         linked: dict[int, set[int]] = {d: {d} for d in range(len(instance.doctors))}
@@ -199,36 +250,19 @@ class Neighbourhoods:
         others = [d for d in free if d not in chosen]
         return chosen | set(self.rng.sample(others, max(0, size - len(chosen))))
 
-    def feedback(self, *, proven: bool, used_share: float) -> None:
-        """Grow after a quick proof, shrink after a search that ran out of time."""
-        if proven and used_share < _GROW_BELOW:
-            self.size = min(len(self.active) // 2, self.size + 2)
-        elif not proven:
-            self.size = max(MIN_DOCTORS, self.size - 1)
+    def plan(self, *, timed: bool = True) -> float:
+        """Choose the next step's neighbourhood size and return its searches' time limit.
 
-    def limit_s(self) -> float:
-        """Return the wall-clock limit of the next searches.
-
-        The one that lowered the value fastest so far (the shortest to start with), and at
-        times the next shorter or longer one, to learn whether it does better.
+        Each is the one that lowered the value fastest so far, or a neighbour being tried (see
+        :class:`_Levels`). ``timed=False`` (a deterministic budget) keeps the limit.
         """
-        rates = [
-            gain / spent if spent else 0.0
-            for gain, spent in zip(self._gain, self._spent, strict=True)
-        ]
-        self._level = max(range(len(rates)), key=rates.__getitem__)
-        if self.rng.random() < _EXPLORE:
-            self._level = min(
-                len(_STEP_LIMITS_S) - 1, max(0, self._level + self.rng.choice((-1, 1)))
-            )
-        return _STEP_LIMITS_S[self._level]
+        self.size = int(self._sizes.choose())
+        return self._limits.choose() if timed else self._limits.values[self._limits.level]
 
     def record(self, gain: int, spent_s: float) -> None:
-        """Record what a step with the last limit lowered the value by, in how long."""
-        self._gain = [g * _FORGET for g in self._gain]
-        self._spent = [t * _FORGET for t in self._spent]
-        self._gain[self._level] += gain
-        self._spent[self._level] += spent_s
+        """Record what the last step lowered the value by, in how long."""
+        self._sizes.record(gain, spent_s)
+        self._limits.record(gain, spent_s)
 
 
 @dataclass
@@ -494,9 +528,10 @@ def improve(
         while best_value > target:
             step_started = time.perf_counter()
             limit_s = until - step_started - overhead_s
+            # With a deterministic budget the wall clock is only a safety net.
+            planned_s = neighbourhoods.plan(timed=deterministic_s is None)
             if deterministic_s is None:
-                # With a deterministic budget the wall clock is only a safety net.
-                limit_s = min(neighbourhoods.limit_s(), limit_s)
+                limit_s = min(planned_s, limit_s)
             if limit_s < _MIN_STEP_S:
                 break
             if deterministic_s is not None and spent_deterministic >= deterministic_s:
@@ -536,13 +571,10 @@ def improve(
                 code, solver = search.result()
                 outcome.num_steps += 1
                 longest = max(longest, solver.wall_time)
-                spent_deterministic += (
+                spent_deterministic += max(
+                    _STEP_CHARGE,
                     solver.response_proto.deterministic_time
-                    + fixed.response_proto.deterministic_time
-                )
-                neighbourhoods.feedback(
-                    proven=code == cp_model.OPTIMAL,
-                    used_share=solver.wall_time / max(limit_s, 1e-9),
+                    + fixed.response_proto.deterministic_time,
                 )
                 if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                     continue
