@@ -74,15 +74,19 @@ _STAGE_SHARE = {
 """Each stage's share of the time left when it starts; the last one takes what remains."""
 _RELATIVE_GAP = 0.01
 """A stage stops once its gap is at most 1 %."""
-_TIE_BROKEN = ("spread", "at_spread")
-"""Stages searched with the soft penalty as a tie-break (see ``CpSatModel._tie_broken``)."""
+_TIE_BROKEN = ("at_spread",)
+"""Stages searched with the soft penalty as a tie-break (see ``CpSatModel._tie_broken``). Not
+the spread: tie-broken, its search never left the rotation's spread on the 10-GP subdivision
+year (97.18 points, where 67.24 is proven reachable); alone it reached 72.16 in 5 s, and the
+soft stage's neighbourhoods then ended lower than after the tie-broken search (1 821 against
+2 086-2 275). On a model whose spread search could upset the soft penalty beyond repair (the
+250-GP year) the spread stage does not search (``_SPREAD_SEARCH_UP_TO``)."""
 _MIN_STAGE_S = 0.3
 _RELAX_SHARE = {"spread": 0.8, "deviation": 0.4}
 """Share of a stage's time its per-tag relaxations may take before the search. Most of the
 spread stage's: the relaxations are what prove a spread (the 500-GP quarter's weekend needs
-2.5 s of the 3 s that 0.4 left it, and missed it in one run of two), while its full search
-never moved the rotation's spread in the benchmark runs since 1a8ee8a but once (the 10-GP
-subdivision year). The deviation stage's neighbourhoods do lower its sum."""
+2.5 s of the 3 s that 0.4 left it, and missed it in one run of two), and the time they leave
+goes to the search. The deviation stage's neighbourhoods lower its sum."""
 _EVALUATION_RESERVE_S = 1.0
 """Kept back from the stages for reading the final values, so the time limit holds."""
 _COMPLETION_MARGIN = 1.2
@@ -844,10 +848,10 @@ class CpSatModel:
     ) -> tuple[Expr, int, int]:
         """Return what a stage searches, with the scale and the cap on the soft penalty.
 
-        A stage before the soft stage searches its term tie-broken by the soft penalty:
-        searching the spread alone, CP-SAT is free to reshuffle everything else, and on the
-        250-GP year it improved the spread by 4 % and nearly doubled the rotation's soft
-        penalty (clustering, uneven months), which the soft stage could not repair in its time.
+        A stage of ``_TIE_BROKEN`` before the soft stage searches its term tie-broken by the
+        soft penalty: searched alone, CP-SAT is free to reshuffle everything else (on the
+        250-GP year the spread search improved the spread by 4 % and nearly doubled the
+        rotation's soft penalty, which the soft stage could not repair in its time).
         With soft <= cap (twice its current value, plus slack) and scale = cap + 1, minimising
         scale * term + soft ranks rosters by the term first, exactly, among those rosters; the
         stage's bound on the term is ceil((bound - cap) / scale).
