@@ -34,9 +34,9 @@ each (CP-SAT releases Python's lock while it searches) and their results are tak
 order. The neighbourhood's size (2 to half the doctors) and the time limit of a search (0.6,
 1.2 or 2.4 s) are each the one that lowered the value fastest so far, found by trying the
 neighbouring sizes and limits (two doctors' year proves in a tenth of a second where ten
-doctors' finds nothing in 0.6 s; a quarter's best neighbourhoods are larger). With ``deterministic_s`` set, each search gets a
-fixed deterministic budget and the loop stops on the deterministic time spent, so tests
-repeat exactly.
+doctors' finds nothing in 0.6 s; a quarter's best neighbourhoods are larger). With
+``deterministic_s`` set, each search gets a fixed deterministic budget and the loop stops on
+the deterministic time spent, so tests repeat exactly.
 """
 
 from __future__ import annotations
