@@ -84,7 +84,11 @@ class BuildContext:
         building their sums took a third of a neighbourhood's model.
         """
         counts = self._running_count[d_idx]
-        return counts[min(first_day + num_days, len(counts) - 1)] - counts[first_day]
+        return counts[self._window_end(first_day, num_days)] - counts[first_day]
+
+    def _window_end(self, first_day: int, num_days: int) -> int:
+        """Return the day after a window, cut at the horizon's end (an index of the counts)."""
+        return min(first_day + num_days, self.instance.num_days)
 
     def starts_within(self, d_idx: int, first_day: int, num_days: int) -> cp_model.LinearExpr:
         """Return the sum of a doctor's x's for the eligible shifts starting in a window.
@@ -100,9 +104,10 @@ class BuildContext:
         if self.count_within(d_idx, first_day, num_days) <= DIRECT_UP_TO or not self.running_sums:
             shifts = self.starts_in(d_idx, first_day, num_days)
             return cp_model.LinearExpr.sum([self.x[d_idx, s] for s in shifts])
-        last = min(first_day + num_days, self.instance.num_days)
         running = self.running(d_idx)
-        return cp_model.LinearExpr.weighted_sum([running[last], running[first_day]], [1, -1])
+        return cp_model.LinearExpr.weighted_sum(
+            [running[self._window_end(first_day, num_days)], running[first_day]], [1, -1]
+        )
 
     @cached_property
     def _running_count(self) -> list[list[int]]:
