@@ -13,6 +13,7 @@ from wachtplanner.exceptions import Issue, RosterError, ScenarioInfeasibleError,
 from wachtplanner.expand import ShiftInstance, expand_shifts
 from wachtplanner.result import Result, SolveStatus, scenario_hash
 from wachtplanner.solver.cpsat.constraints import RULE_BUILDERS
+from wachtplanner.solver.cpsat.lns import bring_under
 from wachtplanner.solver.cpsat.model import (
     STAGES,
     TERM_OF_STAGE,
@@ -20,12 +21,15 @@ from wachtplanner.solver.cpsat.model import (
     ProgressFn,
     StageDoneFn,
 )
-from wachtplanner.solver.greedy import greedy_roster
+from wachtplanner.solver.greedy import GreedyRoster, greedy_roster
 from wachtplanner.solver.instance import Instance, compile_instance
 from wachtplanner.solver.params import SolverParams
 from wachtplanner.solver.presolve import check_feasible_counts
 
 _DIAGNOSE_LIMIT_S = 10.0
+_REPAIR_SHARE = 0.1
+"""Share of the time limit that bringing the soft-aware rotation under the literal one's largest
+deviations may take (1.8 points over in 3 rows on the 250-GP year)."""
 
 
 def _check_fixed(
@@ -76,6 +80,48 @@ def _judge(instance: Instance, chosen: Sequence[tuple[int, int]]) -> dict[str, i
     if evaluation.hard_violations:
         return None
     return evaluation.terms.as_dict()
+
+
+def _under_literal(
+    instance: Instance, rotations: Sequence[GreedyRoster], params: SolverParams
+) -> GreedyRoster | None:
+    """Return the soft-aware rotation brought under the literal's largest deviations, if changed.
+
+    The soft-aware rotation avoids most soft penalties (on the 250-GP year 71 231 against the
+    literal's 126 045) but ends a few rows above the literal's largest deviation of their tag;
+    a short neighbourhood search (``lns.bring_under``) moves those duties, so the start keeps
+    both the literal's fairness per tag and the soft-aware one's spacing.
+    """
+    aware, literal = rotations
+    deterministic_s = (
+        None if params.deterministic_time is None else params.deterministic_time * _REPAIR_SHARE
+    )
+    under = bring_under(
+        instance,
+        set(aware.chosen),
+        literal.chosen,
+        rules=frozenset(RULE_BUILDERS),
+        until=time.perf_counter() + params.time_limit_s * _REPAIR_SHARE,
+        params=params,
+        deterministic_s=deterministic_s,
+    )
+    if under is None or under == set(aware.chosen):
+        return None
+    return GreedyRoster(tuple(sorted(under)), 0)
+
+
+def _start_order(terms: dict[str, int] | None) -> list[int]:
+    """Return the terms in the stages' order, but the soft penalty before the at-spread count.
+
+    The order a start is chosen by: the at-spread stage lowers its count from the start, where
+    the soft penalty of the start is most of what the soft stage ends with.
+    """
+    if terms is None:
+        return []
+    order = [TERM_OF_STAGE[name] for name in STAGES]
+    order.remove(TERM_OF_STAGE["soft"])
+    order.insert(order.index(TERM_OF_STAGE["at_spread"]), TERM_OF_STAGE["soft"])
+    return [terms[name] for name in order]
 
 
 def _compare(terms: dict[str, int], penalties: dict[str, int], evaluation: Evaluation) -> None:
@@ -141,10 +187,6 @@ def solve(
     judged = [(r, _judge(instance, r.chosen)) for r in rotations]
     # The checker judges the final roster once more after the search: its time is kept back.
     checker_s = (time.perf_counter() - judging_started) / len(rotations)
-    judged.sort(
-        key=lambda item: (not item[0].complete, item[1] is None, list((item[1] or {}).values()))
-    )
-    warm, warm_terms = judged[0]
     # The summed fairness the better rotation reaches: spreading duties over time keeps it.
     valid = [terms for rotation, terms in judged if rotation.complete and terms is not None]
     ceilings = {
@@ -152,6 +194,12 @@ def solve(
         for stage in ("deviation", "total")
         if valid
     }
+    if not keep and len(valid) == len(rotations):
+        under = _under_literal(instance, rotations, params)
+        if under is not None:
+            judged.append((under, _judge(instance, under.chosen)))
+    judged.sort(key=lambda item: (not item[0].complete, item[1] is None, _start_order(item[1])))
+    warm, warm_terms = judged[0]
     start = warm.chosen if warm.complete and warm_terms is not None else None
     start_found_at = time.perf_counter() - started if start is not None else None
     model_started = time.perf_counter()

@@ -20,6 +20,15 @@ from datetime import date, timedelta
 from wachtplanner.calendar import weekend_of
 from wachtplanner.solver.instance import Instance, touched_dates
 
+_CATCH_UP_FROM = 0.9
+"""Share of a doctor's days on the roster after which the soft-aware rotation orders them as
+the literal one does, by their deficit in points, soft rules aside: spread by the share of
+the target early, it then ends close to the literal rotation's largest deviation per tag.
+(Rows above the literal's largest deviation of their tag: on the 250-GP year 3, 1.8 points
+over in all, against 30 and 22.2 points; on the 500-GP year 4 against 40; with a soft penalty
+of 71 231 and 147 140, against the literal's 126 045 and 233 874. From 0.8 on the 250-GP
+year: 1 row, soft 74 491; from 0.95: 14 rows, soft 70 127.)"""
+
 
 @dataclass(frozen=True)
 class GreedyRoster:
@@ -163,7 +172,8 @@ class _State:
     def preference(self, d_idx: int, s_idx: int) -> tuple[int, float]:
         """Return the sort key: soft rules broken, then the share of target already earned.
 
-        The literal rotation ignores soft rules and takes the largest open deficit in points.
+        The literal rotation ignores soft rules and takes the largest open deficit in points,
+        as the soft-aware one does in the last stretch of each doctor's time on the roster.
         """
         tags = self.instance.tag_points[s_idx]
         target = sum(self.target.get((d_idx, tag), 0) for tag in tags)
@@ -175,6 +185,8 @@ class _State:
         # all of it by March for a GP who stops on 1 March.
         first, days = self.window[d_idx]
         elapsed = (self.instance.shifts[s_idx].start_date - first).days + 1
+        if elapsed > _CATCH_UP_FROM * days:
+            return 0, float(earned - target)
         due_now = target * min(1.0, max(elapsed, 1) / days)
         broken = int(self._over_cap(d_idx, s_idx)) + int(self._too_close(d_idx, s_idx))
         broken += int(self._too_many_nights(d_idx, s_idx))

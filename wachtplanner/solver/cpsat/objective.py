@@ -57,6 +57,8 @@ class FairnessTerms:
     """The fairness variables of every (doctor, tag) row, and of every doctor's total."""
 
     abs_dev: list[Expr] = field(default_factory=list)
+    abs_top: list[int] = field(default_factory=list)
+    """Each row's largest possible ``abs_r``."""
     excess: list[Expr] = field(default_factory=list)
     rows_of_tag: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     tag_max: dict[str, cp_model.IntVar] = field(default_factory=dict)
@@ -83,6 +85,7 @@ def build_fairness(ctx: BuildContext) -> FairnessTerms:
         total_top[row.doctor_idx] += max(row.target_centi, reach - row.target_centi)
         if reach == 0:
             terms.abs_dev.append(row.target_centi)
+            terms.abs_top.append(row.target_centi)
             terms.excess.append(max(0, row.target_centi - row.band_centi))
             total_dev[row.doctor_idx].append(-row.target_centi)
             largest_top = max(largest_top, row.target_centi)
@@ -104,6 +107,7 @@ def build_fairness(ctx: BuildContext) -> FairnessTerms:
         excess = model.new_int_var(0, max(0, top - row.band_centi), f"excess[{row_idx}]")
         model.add_max_equality(excess, [0, distance - row.band_centi])
         terms.abs_dev.append(distance)
+        terms.abs_top.append(top)
         terms.excess.append(excess)
         total_dev[row.doctor_idx].append(deviation)
     terms.max_excess = model.new_int_var(0, largest_top, "max_excess")
@@ -147,6 +151,60 @@ def build_at_spread(
             at_largest.append(sits)
     terms.at_spread = cp_model.LinearExpr.sum(at_largest)
     return terms.at_spread
+
+
+def build_over_levels(
+    ctx: BuildContext, terms: FairnessTerms, levels: Mapping[str, int], excess: int, scale: int
+) -> dict[int, Expr]:
+    """Return each doctor's sum over their rows of scale x over_r + at_r.
+
+    over_r = max(0, abs_r - min(levels[tag], band_r + excess)) and at_r = [abs_r >= levels[tag]],
+    each exact. With ``scale`` above the number of rows, a total below ``scale`` means that no
+    row is above ``levels[tag]`` or more than ``excess`` outside its band (the roster's spread
+    per tag and largest excess are at most those of the roster the levels come from), and the
+    total is then how many rows sit at the levels (its at-spread count, where every tag's largest
+    deviation is its level).
+    """
+    model = ctx.model
+    parts: dict[int, list[Expr]] = defaultdict(list)
+    for row_idx, row in enumerate(ctx.instance.targets):
+        level = levels[row.tag]
+        cap = min(level, row.band_centi + excess)
+        distance = terms.abs_dev[row_idx]
+        if isinstance(distance, int):
+            parts[row.doctor_idx].append(_over_level(distance, level, cap, scale))
+            continue
+        top = terms.abs_top[row_idx]
+        if top > cap:
+            over = model.new_int_var(0, top - cap, "")
+            model.add_max_equality(over, [0, distance - cap])
+            parts[row.doctor_idx].append(scale * over)
+        if top >= level:
+            sits = model.new_bool_var("")
+            model.add(distance >= level).only_enforce_if(sits)
+            model.add(distance <= level - 1).only_enforce_if(sits.Not())
+            parts[row.doctor_idx].append(sits)
+    return {d_idx: cp_model.LinearExpr.sum(rows) for d_idx, rows in sorted(parts.items())}
+
+
+def _over_level(distance: int, level: int, cap: int, scale: int) -> int:
+    return scale * max(0, distance - cap) + int(distance >= level)
+
+
+def over_levels(
+    instance: Instance,
+    chosen: Iterable[Pair],
+    levels: Mapping[str, int],
+    excess: int,
+    scale: int,
+) -> dict[int, int]:
+    """Return each doctor's part of :func:`build_over_levels` for a roster (in Python)."""
+    parts: dict[int, int] = defaultdict(int)
+    for row, distance in zip(instance.targets, row_distances(instance, chosen), strict=True):
+        level = levels[row.tag]
+        cap = min(level, row.band_centi + excess)
+        parts[row.doctor_idx] += _over_level(distance, level, cap, scale)
+    return dict(parts)
 
 
 def stage_objectives(

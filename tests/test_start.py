@@ -1,0 +1,142 @@
+"""The staged solve's start: the soft-aware rotation brought under the literal one's fairness.
+
+The literal rotation (largest deficit in points first) has the better largest deviation per
+tag; the soft-aware one (soft rules first, then the share of the target) the far lower soft
+penalty. The start keeps both: the soft-aware rotation catches up by points in its last stretch
+(``greedy._CATCH_UP_FROM``), and a neighbourhood search (``lns.bring_under``) moves the duties
+of the rows still above the literal's largest deviation of their tag.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from benchmarks.generate import generate
+from tests.helpers import FAST, scenario_of
+from wachtplanner.evaluation.objective import evaluate_roster
+from wachtplanner.expand import expand_shifts
+from wachtplanner.solver import api
+from wachtplanner.solver import greedy as greedy_module
+from wachtplanner.solver.cpsat import lns
+from wachtplanner.solver.cpsat.constraints import RULE_BUILDERS
+from wachtplanner.solver.cpsat.objective import _over_level, over_levels
+from wachtplanner.solver.greedy import greedy_roster
+from wachtplanner.solver.instance import Instance, compile_instance
+
+
+@pytest.fixture(scope="module")
+def quarter() -> Instance:
+    """A generated 20-GP quarter (the one ``test_lns`` searches)."""
+    scenario = scenario_of(generate(20, 2, 2027, quarter=1, seed=2))
+    return compile_instance(scenario, expand_shifts(scenario))
+
+
+def _rows_over(instance: Instance, chosen, reference) -> int:
+    """How many rows of ``chosen`` are above ``reference``'s largest deviation of their tag."""
+    caps = lns._Caps.of(instance, set(reference))
+    scale = len(instance.targets) + 1
+    parts = over_levels(instance, chosen, caps.tag_max, caps.max_excess, scale)
+    return sum(value // scale for value in parts.values())
+
+
+def test_the_soft_aware_rotation_catches_up_by_points_at_the_end(monkeypatch):
+    """On a generated 20-GP year the soft-aware rotation ends further above the literal's
+    largest deviations without its last stretch by points (measured: 509.53 points over in
+    12 rows) than with it (361.57 points in 8 rows)."""
+    scenario = scenario_of(generate(20, 2, 2027, seed=2))
+    instance = compile_instance(scenario, expand_shifts(scenario))
+    literal = greedy_roster(instance, literal=True).chosen
+    with_catch_up = _rows_over(instance, greedy_roster(instance).chosen, literal)
+    monkeypatch.setattr(greedy_module, "_CATCH_UP_FROM", 2.0)
+    without = _rows_over(instance, greedy_roster(instance).chosen, literal)
+    assert 0 < with_catch_up < without
+
+
+def test_over_levels_in_a_neighbourhood_are_the_python_values(quarter):
+    """A neighbourhood's own model gives each doctor the repair's value that the plain-Python
+    count gives: scale x the points over their row's cap, plus one per row at its level."""
+    literal = set(greedy_roster(quarter, literal=True).chosen)
+    aware = set(greedy_roster(quarter).chosen)
+    caps = lns._Caps.of(quarter, literal)
+    scale = len(quarter.targets) + 1
+    python = over_levels(quarter, aware, caps.tag_max, caps.max_excess, scale)
+    assert sum(python.values()) >= scale  # some row is over: the values are not all zero
+    stage = lns.Stage(
+        lns.OVER_LEVELS,
+        ("max_excess", "sum_excess"),
+        levels=caps.tag_max,
+        excess=caps.max_excess,
+        scale=scale,
+    )
+    doctors = frozenset(range(0, len(quarter.doctors), 2))
+    part = lns._Part(
+        quarter,
+        doctors,
+        aware,
+        frozenset(RULE_BUILDERS),
+        frozenset(),
+        stage,
+        lns._Caps.of(quarter, aware),
+    )
+    fixed, part_now = part.now(FAST.random_seed)
+    own = {part.part.doctors[d]: int(fixed.value(e)) for d, e in part.by_doctor.items()}
+    assert own == {d: python[d] for d in doctors if d in python}
+    assert part_now == sum(own.values())
+
+
+def test_over_levels_counts_rows_at_their_level_and_over_their_cap():
+    """Hand-worked: a tag's level 5.10 points, a band of 8.00 and no excess allowed (cap 5.10);
+    with scale 100, a row 6.00 away is 100 x 90 + 1 = 9 001, one at 5.10 exactly is 1, one at
+    5.09 is 0; with a band of 4.00 (cap 4.00) a row 4.50 away is 100 x 50 + 0 = 5 000."""
+    assert _over_level(600, 510, 510, 100) == 9_001
+    assert _over_level(510, 510, 510, 100) == 1
+    assert _over_level(509, 510, 510, 100) == 0
+    assert _over_level(450, 510, 400, 100) == 5_000
+
+
+def test_bring_under_keeps_the_literal_fairness_and_a_lower_soft_penalty(quarter):
+    """From the soft-aware rotation (rows over the literal's largest deviations), the repair
+    ends with no tag's largest deviation or largest excess above the literal's, as the checker
+    computes them, every hard rule kept, and a soft penalty below the literal's (measured:
+    7 237 against 13 093; a repair that returned the literal itself would fail this)."""
+    literal = greedy_roster(quarter, literal=True).chosen
+    aware = set(greedy_roster(quarter).chosen)
+    assert _rows_over(quarter, aware, literal) > 0
+    under = lns.bring_under(
+        quarter,
+        aware,
+        literal,
+        rules=frozenset(RULE_BUILDERS),
+        until=time.perf_counter() + 60,
+        params=FAST,
+        deterministic_s=2.0,
+    )
+    assert under is not None
+    assert _rows_over(quarter, under, literal) == 0
+    checked = evaluate_roster(quarter.scenario, quarter.shifts, quarter.roster_of(sorted(under)))
+    reference = evaluate_roster(quarter.scenario, quarter.shifts, quarter.roster_of(literal))
+    assert not checked.hard_violations
+    assert checked.terms.max_excess_centi <= reference.terms.max_excess_centi
+    assert checked.terms.spread_centi <= reference.terms.spread_centi
+    assert checked.terms.soft_penalty < reference.terms.soft_penalty
+
+
+def test_a_start_is_chosen_by_the_soft_penalty_before_the_at_spread_count():
+    """Of two starts equal up to the spread, the lower soft penalty wins over the lower count
+    at the spread (the at-spread stage lowers that count from the start); a lower spread wins
+    over both."""
+    first = {
+        "max_excess_centi": 0,
+        "sum_excess_centi": 0,
+        "spread_centi": 100,
+        "at_spread": 12,
+        "soft_penalty": 500,
+        "deviation_centi": 9,
+        "total_deviation_centi": 9,
+    }
+    more_at_spread = {**first, "at_spread": 14, "soft_penalty": 300}
+    lower_spread = {**first, "spread_centi": 99, "soft_penalty": 900}
+    ranked = sorted([first, more_at_spread, lower_spread], key=api._start_order)
+    assert ranked == [lower_spread, more_at_spread, first]
