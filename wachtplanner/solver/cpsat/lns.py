@@ -29,6 +29,10 @@ is searched the same way, its count first and the soft penalty breaking ties, as
 does; where only the neighbourhood's doctors sit at a tag's largest deviation, one of them
 stays there (the whole model holds that value).
 
+The same search gives the staged solve its start (:func:`bring_under`): the soft-aware
+rotation, its rows above the literal rotation's largest deviation of their tag brought under it,
+neighbourhoods drawn around the doctors of those rows with colleagues who share their duties.
+
 With several workers, as many disjoint neighbourhoods are searched side by side on one worker
 each (CP-SAT releases Python's lock while it searches) and their results are taken in a fixed
 order. The neighbourhood's size (2 to half the doctors) and the time limit of a search (0.6,
@@ -64,9 +68,9 @@ from wachtplanner.solver.instance import Instance, Neighbourhood, neighbourhood_
 from wachtplanner.solver.params import SolverParams
 
 MIN_DOCTORS = 4
-OVER_LEVELS = "over_levels"
-"""The repair that brings a roster's rows under given levels (``build_over_levels``)."""
 """A model with fewer than twice this many doctors is not split."""
+OVER_LEVELS = "over_levels"
+"""The search that brings a roster's rows under given levels (:func:`bring_under`)."""
 _SIZES = (2, 3, 4, 6, 8, 12, 16, 24, 32, 48)
 """Neighbourhood sizes (doctors) to choose among, up to half the doctors; :class:`Neighbourhoods`
 learns which lowers the value fastest, starting from ``_FIRST_SIZE``. (On the 100-GP year, around
@@ -674,8 +678,8 @@ def bring_under(
 
     No tie-break by the soft penalty: with it the search proves each neighbourhood's soft part
     too, and did not get there in 6 s on the 100- and 250-GP years, nor on a 20-GP quarter in
-    2 deterministic units (without: 5.1 s, 5.1 s, 2.9 s, with a soft penalty of 71 963 on the
-    250-GP year against 68 021 with it); the soft stage spaces the duties after.
+    2 deterministic units (without: 2.8 s, 2.0-5.1 s and 2.9 s; the 250-GP year's soft penalty
+    then 71 963 against 68 021 with it); the soft stage spaces the duties after.
     """
     reference_caps = _Caps.of(instance, set(reference))
     levels, excess = reference_caps.tag_max, reference_caps.max_excess
