@@ -21,7 +21,7 @@ from wachtplanner.solver import api
 from wachtplanner.solver import greedy as greedy_module
 from wachtplanner.solver.cpsat import lns
 from wachtplanner.solver.cpsat.constraints import RULE_BUILDERS
-from wachtplanner.solver.cpsat.objective import _over_level, over_levels
+from wachtplanner.solver.cpsat.objective import _over_level, over_levels, row_deviations
 from wachtplanner.solver.greedy import greedy_roster
 from wachtplanner.solver.instance import Instance, compile_instance
 
@@ -140,3 +140,24 @@ def test_a_start_is_chosen_by_the_soft_penalty_before_the_at_spread_count():
     lower_spread = {**first, "spread_centi": 99, "soft_penalty": 900}
     ranked = sorted([first, more_at_spread, lower_spread], key=api._start_order)
     assert ranked == [lower_spread, more_at_spread, first]
+
+
+def test_a_repair_neighbourhood_is_drawn_among_colleagues_of_the_rows_duties(quarter):
+    """The repair draws colleagues from the shifts of the tags a doctor is at or over the level
+    of: exactly the doctors with such a row, only shifts carrying one of those tags, and fewer
+    than all their shifts where another tag is within its level."""
+    literal = set(greedy_roster(quarter, literal=True).chosen)
+    aware = set(greedy_roster(quarter).chosen)
+    caps = lns._Caps.of(quarter, literal)
+    stage = lns.Stage(lns.OVER_LEVELS, (), levels=caps.tag_max, excess=caps.max_excess)
+    trading = lns._trading(quarter, aware, stage)
+    deviations = row_deviations(quarter, aware)
+    tags: dict[int, set[str]] = {}
+    for row, deviation in zip(quarter.targets, deviations, strict=True):
+        if abs(deviation) >= min(caps.tag_max[row.tag], row.band_centi + caps.max_excess):
+            tags.setdefault(row.doctor_idx, set()).add(row.tag)
+    assert set(trading) == set(tags)
+    for d_idx, shifts in trading.items():
+        assert shifts
+        assert all(tags[d_idx] & quarter.tag_points[s].keys() for s in shifts)
+    assert any(len(shifts) < len(quarter.shifts_of_doctor[d]) for d, shifts in trading.items())
