@@ -61,6 +61,7 @@ from wachtplanner.solver.cpsat.objective import (
     build_over_levels,
     doctor_parts,
     over_levels,
+    row_cap,
     row_deviations,
 )
 from wachtplanner.solver.cpsat.variables import Pair
@@ -309,6 +310,9 @@ class _Caps:
     summed: dict[str, int]
     """The whole roster's summed deviation per tag and in total (``deviation``, ``total``)."""
 
+    deviations: list[int] = field(default_factory=list)
+    """Every fairness row's points - target, by row."""
+
     @classmethod
     def of(cls, instance: Instance, chosen: set[Pair]) -> _Caps:
         on_holiday: dict[int, int] = {}
@@ -335,7 +339,7 @@ class _Caps:
             "deviation": sum(distances),
             "total": sum(abs(total) for total in totals.values()),
         }
-        return cls(tag_max, max_excess, at_largest, total_max, holiday_max, summed)
+        return cls(tag_max, max_excess, at_largest, total_max, holiday_max, summed, deviations)
 
     @property
     def num_at_largest(self) -> int:
@@ -575,7 +579,9 @@ def improve(
             caps = _Caps.of(instance, best)
             if stage.name == "at_spread":
                 carried = {d: 1 for holders in caps.at_largest.values() for d in holders}
-            trading = _trading(instance, best, stage) if stage.name == OVER_LEVELS else None
+            trading = (
+                _trading(instance, caps.deviations, stage) if stage.name == OVER_LEVELS else None
+            )
             groups: list[frozenset[int]] = []
             for _ in range(lanes):
                 group = neighbourhoods.pick(carried, frozenset().union(*groups), trading)
@@ -637,7 +643,7 @@ def improve(
     return outcome
 
 
-def _trading(instance: Instance, chosen: set[Pair], stage: Stage) -> dict[int, list[int]]:
+def _trading(instance: Instance, deviations: Sequence[int], stage: Stage) -> dict[int, list[int]]:
     """Return, per doctor with a row at or over its level, their shifts of those rows' tags.
 
     A neighbourhood around such a doctor is drawn among colleagues of one of these shifts: a
@@ -646,8 +652,8 @@ def _trading(instance: Instance, chosen: set[Pair], stage: Stage) -> dict[int, l
     """
     assert stage.levels is not None
     tags: dict[int, set[str]] = {}
-    for row, deviation in zip(instance.targets, row_deviations(instance, chosen), strict=True):
-        if abs(deviation) >= min(stage.levels[row.tag], row.band_centi + stage.excess):
+    for row, deviation in zip(instance.targets, deviations, strict=True):
+        if abs(deviation) >= row_cap(stage.levels[row.tag], row.band_centi, stage.excess):
             tags.setdefault(row.doctor_idx, set()).add(row.tag)
     return {
         d_idx: [s for s in instance.shifts_of_doctor[d_idx] if own & instance.tag_points[s].keys()]

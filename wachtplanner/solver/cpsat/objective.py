@@ -145,10 +145,7 @@ def build_at_spread(
             if isinstance(distance, int):
                 at_largest.append(int(distance >= value))
                 continue
-            sits = model.new_bool_var("")
-            model.add(distance >= value).only_enforce_if(sits)
-            model.add(distance <= value - 1).only_enforce_if(sits.Not())
-            at_largest.append(sits)
+            at_largest.append(_at_least(model, distance, value))
     terms.at_spread = cp_model.LinearExpr.sum(at_largest)
     return terms.at_spread
 
@@ -169,7 +166,7 @@ def build_over_levels(
     parts: dict[int, list[Expr]] = defaultdict(list)
     for row_idx, row in enumerate(ctx.instance.targets):
         level = levels[row.tag]
-        cap = min(level, row.band_centi + excess)
+        cap = row_cap(level, row.band_centi, excess)
         distance = terms.abs_dev[row_idx]
         if isinstance(distance, int):
             parts[row.doctor_idx].append(_over_level(distance, level, cap, scale))
@@ -180,10 +177,7 @@ def build_over_levels(
             model.add_max_equality(over, [0, distance - cap])
             parts[row.doctor_idx].append(scale * over)
         if top >= level:
-            sits = model.new_bool_var("")
-            model.add(distance >= level).only_enforce_if(sits)
-            model.add(distance <= level - 1).only_enforce_if(sits.Not())
-            parts[row.doctor_idx].append(sits)
+            parts[row.doctor_idx].append(_at_least(model, distance, level))
     return {d_idx: cp_model.LinearExpr.sum(rows) for d_idx, rows in sorted(parts.items())}
 
 
@@ -202,9 +196,22 @@ def over_levels(
     parts: dict[int, int] = defaultdict(int)
     for row, distance in zip(instance.targets, row_distances(instance, chosen), strict=True):
         level = levels[row.tag]
-        cap = min(level, row.band_centi + excess)
+        cap = row_cap(level, row.band_centi, excess)
         parts[row.doctor_idx] += _over_level(distance, level, cap, scale)
     return dict(parts)
+
+
+def _at_least(model: cp_model.CpModel, distance: Expr, value: int) -> cp_model.IntVar:
+    """Return a Boolean b <=> distance >= value (exact both ways)."""
+    sits = model.new_bool_var("")
+    model.add(distance >= value).only_enforce_if(sits)
+    model.add(distance <= value - 1).only_enforce_if(sits.Not())
+    return sits
+
+
+def row_cap(level: int, band: int, excess: int) -> int:
+    """Return how far a row may be off in the repair: its tag's level, or band + excess if less."""
+    return min(level, band + excess)
 
 
 def stage_objectives(
