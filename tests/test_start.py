@@ -18,7 +18,6 @@ from tests.helpers import FAST, scenario_of
 from wachtplanner.evaluation.objective import evaluate_roster
 from wachtplanner.expand import expand_shifts
 from wachtplanner.solver import api
-from wachtplanner.solver import greedy as greedy_module
 from wachtplanner.solver.cpsat import lns
 from wachtplanner.solver.cpsat.constraints import RULE_BUILDERS
 from wachtplanner.solver.cpsat.model import CpSatModel
@@ -47,7 +46,7 @@ def _rows_over(instance: Instance, chosen, reference) -> int:
     return sum(value // scale for value in parts.values())
 
 
-def test_the_soft_aware_rotation_catches_up_by_points_at_the_end(monkeypatch):
+def test_the_soft_aware_rotation_catches_up_by_points_at_the_end():
     """On a generated 20-GP year the soft-aware rotation ends further above the literal's
     largest deviations without its last stretch by points (measured: 509.53 points over in
     12 rows) than with it (361.57 points in 8 rows)."""
@@ -55,8 +54,7 @@ def test_the_soft_aware_rotation_catches_up_by_points_at_the_end(monkeypatch):
     instance = compile_instance(scenario, expand_shifts(scenario))
     literal = greedy_roster(instance, literal=True).chosen
     with_catch_up = _rows_over(instance, greedy_roster(instance).chosen, literal)
-    monkeypatch.setattr(greedy_module, "_CATCH_UP_FROM", 2.0)
-    without = _rows_over(instance, greedy_roster(instance).chosen, literal)
+    without = _rows_over(instance, greedy_roster(instance, catch_up_from=2.0).chosen, literal)
     assert 0 < with_catch_up < without
 
 
@@ -177,3 +175,42 @@ def test_a_repair_neighbourhood_is_drawn_among_colleagues_of_the_rows_duties(qua
         assert shifts
         assert all(tags[d_idx] & quarter.tag_points[s].keys() for s in shifts)
     assert any(len(shifts) < len(quarter.shifts_of_doctor[d]) for d, shifts in trading.items())
+
+
+def _judged(instance: Instance, **kwargs) -> api.Judged:
+    rotation = greedy_roster(instance, **kwargs)
+    return rotation, api._judge(instance, rotation.chosen)
+
+
+def test_an_earlier_catch_up_ahead_of_the_literal_is_a_start_without_repair(monkeypatch):
+    """On a generated 20-GP quarter the soft-aware rotation from 0.9 has a spread of 124.42
+    points against the literal's 109.97, and from 0.8 one of 109.96 with a soft penalty of
+    4 767 against 10 339 (measured): that rotation is the further start, and no repair runs."""
+    scenario = scenario_of(generate(20, 2, 2027, quarter=1, seed=4))
+    instance = compile_instance(scenario, expand_shifts(scenario))
+    aware, literal = _judged(instance), _judged(instance, literal=True)
+    assert api._rank(literal) < api._rank(aware)
+
+    def no_repair(*args: object) -> None:
+        raise AssertionError("the repair ran although a rotation is ahead")
+
+    monkeypatch.setattr(api, "_under_literal", no_repair)
+    variants, repaired = api._soft_aware_starts(instance, aware, literal, FAST)
+    assert repaired is None
+    assert [rotation.chosen for rotation, _ in variants] == [
+        greedy_roster(instance, catch_up_from=0.8).chosen
+    ]
+    assert api._rank(variants[0]) < api._rank(literal)
+
+
+def test_where_no_rotation_is_ahead_of_the_literal_the_soft_aware_one_is_repaired(quarter):
+    """On the 20-GP quarter neither the soft-aware rotation from 0.9 nor from 0.8 is ahead of
+    the literal (spreads 141.99 against 100.04, measured): the rotation from 0.9 is brought
+    under the literal's largest deviations, and that start is ahead of the literal."""
+    aware, literal = _judged(quarter), _judged(quarter, literal=True)
+    params = FAST.model_copy(update={"deterministic_time": 20.0})
+    variants, repaired = api._soft_aware_starts(quarter, aware, literal, params)
+    assert len(variants) == len(api._EARLIER_CATCH_UP)
+    assert all(api._rank(literal) < api._rank(variant) for variant in variants)
+    assert repaired is not None
+    assert api._rank(repaired) < api._rank(literal)

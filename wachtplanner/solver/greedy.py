@@ -46,9 +46,10 @@ class GreedyRoster:
 class _State:
     """What the rotation knows about each doctor so far."""
 
-    def __init__(self, instance: Instance, *, literal: bool) -> None:
+    def __init__(self, instance: Instance, *, literal: bool, catch_up_from: float) -> None:
         self.instance = instance
         self.literal = literal
+        self.catch_up_from = catch_up_from
         rules = instance.scenario.rules
         self.rest_min = round(rules.min_rest_hours * 60)
         self.cap = rules.max_hours_per_month
@@ -185,7 +186,7 @@ class _State:
         # all of it by March for a GP who stops on 1 March.
         first, days = self.window[d_idx]
         elapsed = (self.instance.shifts[s_idx].start_date - first).days + 1
-        if elapsed > _CATCH_UP_FROM * days:
+        if elapsed > self.catch_up_from * days:
             return 0, float(earned - target)
         due_now = target * min(1.0, max(elapsed, 1) / days)
         broken = int(self._over_cap(d_idx, s_idx)) + int(self._too_close(d_idx, s_idx))
@@ -220,14 +221,17 @@ class _State:
         self.start_days[d_idx].append(inst.start_day[s_idx])
 
 
-def greedy_roster(instance: Instance, *, literal: bool = False) -> GreedyRoster:
+def greedy_roster(
+    instance: Instance, *, literal: bool = False, catch_up_from: float = _CATCH_UP_FROM
+) -> GreedyRoster:
     """Return the rotation's roster; fixed pairs are placed first.
 
     ``literal`` is the coordinator's plain rotation (the benchmark baseline): largest deficit in
     points, blind to soft rules. The default also steers clear of soft penalties and compares
-    deficits as a share of the target, which makes the better warm start.
+    deficits as a share of the target, which makes the better warm start, up to
+    ``catch_up_from`` of each doctor's time on the roster (then by deficit in points).
     """
-    state = _State(instance, literal=literal)
+    state = _State(instance, literal=literal, catch_up_from=catch_up_from)
     taken: dict[int, int] = defaultdict(int)
     chosen: list[tuple[int, int]] = []
     order = sorted(
