@@ -129,6 +129,22 @@ def _rank(item: Judged) -> tuple[bool, bool, list[int]]:
     return not rotation.complete, terms is None, _start_order(terms)
 
 
+def _ahead(item: Judged, literal: Judged) -> bool:
+    """Return whether a start comes before the literal rotation by the start order."""
+    return _rank(item) < _rank(literal)
+
+
+def _earlier_catch_ups(instance: Instance, literal: Judged) -> list[Judged]:
+    """Return the soft-aware rotations of ``_EARLIER_CATCH_UP``, up to the first one ahead."""
+    variants: list[Judged] = []
+    for catch_up_from in _EARLIER_CATCH_UP:
+        rotation = greedy_roster(instance, catch_up_from=catch_up_from)
+        variants.append((rotation, _judge(instance, rotation.chosen)))
+        if _ahead(variants[-1], literal):
+            break
+    return variants
+
+
 def _soft_aware_starts(
     instance: Instance, aware: Judged, literal: Judged, params: SolverParams
 ) -> tuple[list[Judged], Judged | None]:
@@ -140,27 +156,16 @@ def _soft_aware_starts(
     where none does, the first is brought under them (``_under_literal``). On a large model
     the repair comes first: a rotation and its judging take 3 s there, the repair 3-5 s.
     """
-    if _rank(aware) < _rank(literal):
+    if _ahead(aware, literal):
         return [], None
-    variants: list[Judged] = []
-
-    def earlier() -> bool:
-        for catch_up_from in _EARLIER_CATCH_UP:
-            rotation = greedy_roster(instance, catch_up_from=catch_up_from)
-            variants.append((rotation, _judge(instance, rotation.chosen)))
-            if _rank(variants[-1]) < _rank(literal):
-                return True
-        return False
-
-    pairs = sum(len(shifts) for shifts in instance.shifts_of_doctor)
-    if pairs <= _VARIANTS_FIRST_UP_TO and earlier():
+    repair_first = instance.num_pairs > _VARIANTS_FIRST_UP_TO
+    variants = [] if repair_first else _earlier_catch_ups(instance, literal)
+    if any(_ahead(variant, literal) for variant in variants):
         return variants, None
     under = _under_literal(instance, aware[0], literal[0], params)
     if under is not None:
         return variants, (under, _judge(instance, under.chosen))
-    if pairs > _VARIANTS_FIRST_UP_TO:
-        earlier()
-    return variants, None
+    return (_earlier_catch_ups(instance, literal) if repair_first else variants), None
 
 
 def _start_order(terms: dict[str, int] | None) -> list[int]:

@@ -179,10 +179,9 @@ class CpSatModel:
         self.instance = instance
         self.rules = frozenset(rules)
         self.keep = frozenset(keep)
-        num_pairs = sum(len(shifts) for shifts in instance.shifts_of_doctor)
         # A model that gets no full search (only fixed-roster solves) is built small.
         built = assemble(
-            instance, self.rules, self.keep, running_sums=num_pairs > _FULL_SEARCH_UP_TO
+            instance, self.rules, self.keep, running_sums=instance.num_pairs > _FULL_SEARCH_UP_TO
         )
         self.model, self.x, self.ctx = built.model, built.x, built.ctx
         self.fairness = built.fairness
