@@ -3,8 +3,11 @@
 import time
 
 import pytest
+from ortools.sat.python import cp_model
 
 from tests.helpers import FAST, WEEKEND, WEEKNIGHT, scenario_of, solve_checked, tiny_doc
+from wachtplanner.domain.scenario import Scenario
+from wachtplanner.evaluation.objective import evaluate_roster
 from wachtplanner.expand import expand_shifts
 from wachtplanner.result import SolveStatus
 from wachtplanner.solver.bounds import fairness_bounds, reachable_totals
@@ -68,6 +71,16 @@ def test_bounds_never_exceed_what_a_roster_reaches(demo_solved):
     assert spread.gap <= 0.02
 
 
+def _february() -> Scenario:
+    doc = tiny_doc(
+        4,
+        horizon={"start": "2027-02-01", "end": "2027-02-28"},
+        shift_types=[dict(WEEKNIGHT), dict(WEEKEND)],
+        rules={"min_days_between_weekends": None},
+    )
+    return scenario_of(doc)
+
+
 def _unbalanced_february() -> tuple[CpSatModel, list[tuple[int, int]]]:
     """Four doctors in February 2027: 16 weeknights (Mon-Thu) of 13 points, 4 weekends.
 
@@ -78,13 +91,8 @@ def _unbalanced_february() -> tuple[CpSatModel, list[tuple[int, int]]]:
     night's is 13 points (1300 centi-points) against a bound of 0.
     Returns the model and the roster as (doctor, shift) pairs.
     """
-    doc = tiny_doc(
-        4,
-        horizon={"start": "2027-02-01", "end": "2027-02-28"},
-        shift_types=[dict(WEEKNIGHT), dict(WEEKEND)],
-        rules={"min_days_between_weekends": None},
-    )
-    instance = compile_instance(scenario_of(doc), expand_shifts(scenario_of(doc)))
+    scenario = _february()
+    instance = compile_instance(scenario, expand_shifts(scenario))
     nights = [s for s, sh in enumerate(instance.shifts) if "night" in instance.tag_points[s]]
     weekends = [s for s in range(len(instance.shifts)) if s not in nights]
     assert (len(nights), len(weekends)) == (16, 4)
@@ -131,3 +139,52 @@ def test_a_stage_within_the_gap_of_its_bound_is_not_searched(monkeypatch):
     monkeypatch.setattr(model_module, "tag_bound", tag_bound)
     with pytest.raises(AssertionError, match="searched"):
         CpSatModel(model.instance).solve(FAST, stages=("spread",), start=chosen)
+
+
+def test_the_spread_stage_first_asks_for_every_tag_at_its_bound(monkeypatch):
+    """The night's relaxation proves 0 (each doctor can do exactly 4 of the 16 nights), so the
+    spread stage first searches, without the LP, for a roster with each tag's largest
+    deviation cut to its bound: it finds one (d1 takes back its night) and the stage is
+    proven at 0 without the search that minimises the sum of the largest values. The cut is
+    on the model only during that search."""
+    model, chosen = _unbalanced_february()
+    night_max = model.model.proto.variables[model.fairness.tag_max["night"].index]
+    domain_before = list(night_max.domain)
+    asked: list[tuple[bool, list[int]]] = []
+    run = CpSatModel._run
+
+    def recorded(self, *args, linear=True, **kwargs):
+        asked.append((linear, list(night_max.domain)))
+        return run(self, *args, linear=linear, **kwargs)
+
+    monkeypatch.setattr(CpSatModel, "_run", recorded)
+    solved = model.solve(FAST, stages=("spread",), start=chosen)
+    (stage,) = solved.stages
+    assert (stage.status, stage.objective, stage.bound) == (SolveStatus.OPTIMAL, 0, 0)
+    assert asked == [(False, [0, 0])]
+    assert list(night_max.domain) == domain_before
+    # The independent checker: no rule broken, every doctor at their targets (0 deviation).
+    scenario = _february()
+    evaluation = evaluate_roster(scenario, expand_shifts(scenario), solved.roster)
+    assert evaluation.hard_violations == ()
+    assert {row.deviation for row in evaluation.fairness} == {0}
+
+
+def test_the_spread_stage_searches_on_where_no_roster_at_the_bounds_is_found(monkeypatch):
+    """Where the search at the bounds finds nothing in its time, the stage's own search (with
+    the LP) runs with the rest of the stage's time and lowers the night spread to 0."""
+    model, chosen = _unbalanced_february()
+    asked: list[bool] = []
+    run = CpSatModel._run
+
+    def nothing_at_bounds(self, *args, linear=True, **kwargs):
+        asked.append(linear)
+        if not linear:
+            return cp_model.UNKNOWN, None
+        return run(self, *args, linear=linear, **kwargs)
+
+    monkeypatch.setattr(CpSatModel, "_run", nothing_at_bounds)
+    solved = model.solve(FAST, stages=("spread",), start=chosen)
+    (stage,) = solved.stages
+    assert asked == [False, True]
+    assert (stage.status, stage.objective, stage.bound) == (SolveStatus.OPTIMAL, 0, 0)

@@ -82,6 +82,8 @@ soft stage's neighbourhoods then ended lower than after the tie-broken search (1
 2 086-2 275). On a model whose spread search could upset the soft penalty beyond repair (the
 250-GP year) the spread stage does not search (``_SPREAD_SEARCH_UP_TO``)."""
 _MIN_STAGE_S = 0.3
+_AT_BOUNDS_SHARE = 0.5
+"""Share of the spread stage's search for a roster at every tag's bound (``_at_bounds``)."""
 _RELAX_SHARE = {"spread": 0.8, "deviation": 0.4}
 """Share of a stage's time its per-tag relaxations may take before the search. Most of the
 spread stage's: the relaxations are what prove a spread (the 500-GP quarter's weekend needs
@@ -196,6 +198,8 @@ class CpSatModel:
         self._fixed_solve_s = 0.0
         """The longest fixed-roster solve so far (a neighbourhood search ends with one)."""
         self._hint_values: list[int] | None = None
+        self._spread_bounds: dict[str, int] = {}
+        """Each tag's lower bound on its largest deviation, from the spread stage's relaxations."""
 
     @property
     def bounds(self) -> FairnessBounds:
@@ -367,7 +371,10 @@ class CpSatModel:
         params: SolverParams,
         callback: _Progress,
         deterministic_share: float = 1.0,
+        *,
+        linear: bool = True,
     ) -> tuple[cp_model.CpSolverStatus, cp_model.CpSolver]:
+        """Search the model for the least ``expression``; without ``linear``, no LP relaxation."""
         self.model.minimize(expression)
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = budget_s
@@ -384,9 +391,47 @@ class CpSatModel:
             # a complete hint is known; a single light pass leaves the time to the search.
             solver.parameters.cp_model_probing_level = 0
             solver.parameters.max_presolve_iterations = 1
+        if not linear:
+            # The workers without the LP: each one's search is then all propagation.
+            solver.parameters.linearization_level = 0
+            solver.parameters.subsolvers.extend(
+                ["no_lp", "quick_restart_no_lp"][: params.num_workers]
+            )
         code = solver.solve(self.model, callback)
         if code == cp_model.MODEL_INVALID:
             raise SolverError(f"CP-SAT rejected the model: {self.model.validate()}")
+        return code, solver
+
+    def _at_bounds(
+        self, expression: Expr, budget_s: float, params: SolverParams, callback: _Progress
+    ) -> tuple[cp_model.CpSolverStatus, cp_model.CpSolver | None]:
+        """Search for a roster with every tag's largest deviation at its lower bound.
+
+        The domains of the tags' largest deviations are cut to their bounds for this search
+        and restored after it: a question of feasibility, whose propagation prunes every row
+        at once, where minimising the sum of the largest values does not.
+        """
+        variables = self.model.proto.variables
+        saved = {}
+        for tag, bound in self._spread_bounds.items():
+            domain = variables[self.fairness.tag_max[tag].index].domain
+            saved[tag] = list(domain)
+            low = domain[0]
+            domain.clear()
+            domain.extend([low, max(low, bound)])
+        hint = cp_model_helper.PartialVariableAssignment()
+        hint.copy_from(self.model.proto.solution_hint)
+        self.model.proto.clear_solution_hint()
+        try:
+            code, solver = self._run(
+                expression, budget_s, params, callback, _AT_BOUNDS_SHARE, linear=False
+            )
+        finally:
+            self.model.proto.solution_hint.copy_from(hint)
+            for tag, values in saved.items():
+                domain = variables[self.fairness.tag_max[tag].index].domain
+                domain.clear()
+                domain.extend(values)
         return code, solver
 
     def _by_tag(self, chosen: Collection[Pair], *, summed: bool) -> dict[str, int]:
@@ -471,6 +516,7 @@ class CpSatModel:
         if not summed:
             for tag, bound in by_tag.items():
                 self.model.add(self.fairness.tag_max[tag] >= bound)
+            self._spread_bounds = by_tag
         return max(lower, sum(by_tag.values()))
 
     def solve(
@@ -582,7 +628,14 @@ class CpSatModel:
             full_budget = budget * full_share
             searched_at = time.perf_counter()
             code, solver = cp_model.UNKNOWN, None
-            if full_share > 0 or best is None:
+            if name == "spread" and best is not None and self._spread_bounds:
+                code, solver = self._at_bounds(
+                    expression, full_budget * _AT_BOUNDS_SHARE, params, callback
+                )
+                full_budget = max(_MIN_STAGE_S, stage_until - time.perf_counter())
+            if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE) and (
+                full_share > 0 or best is None
+            ):
                 code, solver = self._run(searched, full_budget, params, callback, full_share)
                 overrun = max(overrun, time.perf_counter() - searched_at - full_budget)
             if first_at is None:
