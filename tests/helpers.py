@@ -49,6 +49,7 @@ SPREAD_RULES_OFF: dict[str, Any] = {
     "min_days_between_duties": None,
     "even_load": None,
     "holiday_rotation": None,
+    "holiday_share": None,
 }
 """The spread-over-time rules (on by default) switched off, so a rule's test sees only it."""
 

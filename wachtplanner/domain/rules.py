@@ -33,6 +33,7 @@ class Rule(StrEnum):
     MIN_DUTIES = "min_duties"
     EVEN_LOAD = "even_load"
     HOLIDAY_ROTATION = "holiday_rotation"
+    HOLIDAY_SHARE = "holiday_share"
     AVOID = "avoid"
     PREFER = "prefer"
 
@@ -128,6 +129,17 @@ class HolidayRotationRule(FrozenModel):
     """
 
     weight: int = Field(default=100, ge=0)
+
+
+class HolidayShareRule(FrozenModel):
+    """Soft: each duty touching a holiday beyond the doctor's fair number costs ``weight``.
+
+    The fair number is the doctor's expected share of the seats on shifts that touch a holiday
+    (their share of each such shift's pool, as for the fairness targets), rounded up: where 38
+    such seats go to 104 GPs, a second one costs until everyone had one.
+    """
+
+    weight: int = Field(default=50, ge=0)
 
 
 class WeekendSpacingRule(FrozenModel):
@@ -267,7 +279,7 @@ class Rules(FrozenModel):
     prefer_weight
         Penalty for a weekend duty of a doctor with ``prefer`` dates that touches none of them.
     max_consecutive_nights, max_duties_per_7_days, min_days_between_duties, even_load,
-    holiday_rotation
+    holiday_rotation, holiday_share
         Spread over time; each on by default, null disables it.
     """
 
@@ -287,6 +299,7 @@ class Rules(FrozenModel):
     min_days_between_duties: MinGapRule | None = MinGapRule()
     even_load: EvenLoadRule | None = EvenLoadRule()
     holiday_rotation: HolidayRotationRule | None = HolidayRotationRule()
+    holiday_share: HolidayShareRule | None = HolidayShareRule()
 
 
 def age_factor(rules: Rules, age: int | None, shift_type: str) -> float:

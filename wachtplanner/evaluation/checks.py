@@ -687,6 +687,31 @@ def check_even_load(ctx: CheckContext) -> list[Violation]:
     return violations
 
 
+def check_holiday_share(ctx: CheckContext) -> list[Violation]:
+    """Soft: ``weight`` per duty touching a holiday beyond the doctor's fair number of them."""
+    rule = ctx.scenario.rules.holiday_share
+    if rule is None or rule.weight == 0:
+        return []
+    violations = []
+    for doctor_id, duties in sorted(ctx.by_doctor.items()):
+        on_holidays = [duty.instance.shift_id for duty in duties if duty.instance.holidays]
+        fair = ctx.load.fair_holiday_duties(doctor_id)
+        if len(on_holidays) <= fair:
+            continue
+        violations.append(
+            Violation(
+                Rule.HOLIDAY_SHARE,
+                False,
+                f"{doctor_id} has {len(on_holidays)} duties touching a holiday "
+                f"({', '.join(on_holidays)}); fair share {fair}.",
+                None,
+                doctor_id,
+                (len(on_holidays) - fair) * rule.weight,
+            )
+        )
+    return violations
+
+
 def check_holiday_rotation(ctx: CheckContext) -> list[Violation]:
     """Soft: ``weight`` for a duty on a holiday the doctor did last year."""
     rule = ctx.scenario.rules.holiday_rotation
@@ -753,6 +778,7 @@ RULE_CHECKS: dict[Rule, Callable[[CheckContext], list[Violation]]] = {
     Rule.MIN_DUTIES: check_min_duties,
     Rule.EVEN_LOAD: check_even_load,
     Rule.HOLIDAY_ROTATION: check_holiday_rotation,
+    Rule.HOLIDAY_SHARE: check_holiday_share,
     Rule.AVOID: check_avoid,
     Rule.PREFER: check_prefer,
 }

@@ -15,6 +15,7 @@ roster's points and deviations.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -169,12 +170,18 @@ class ExpectedLoad:
 
     Inputs shared by the solver and the checker (like the targets): ``duties`` is the expected
     number of duties over the horizon, ``cumulative_centi`` the pro-rata target at the end of
-    each even-load period but the last, and ``min_gap_days`` the spacing the min-gap rule asks.
+    each even-load period but the last, ``min_gap_days`` the spacing the min-gap rule asks, and
+    ``holiday_duties`` the expected number of duties touching a holiday.
     """
 
     duties: dict[str, float]
     cumulative_centi: dict[str, tuple[int, ...]]
     min_gap_days: dict[str, int]
+    holiday_duties: dict[str, float]
+
+    def fair_holiday_duties(self, doctor_id: str) -> int:
+        """Return the duties touching a holiday the doctor may have before holiday_share costs."""
+        return math.ceil(self.holiday_duties.get(doctor_id, 0.0) - 1e-9)
 
 
 def expected_load(
@@ -188,6 +195,7 @@ def expected_load(
     horizon = scenario.horizon
     num_periods = period_index(horizon.start, horizon.end, period) + 1
     duties: dict[str, float] = defaultdict(float)
+    holiday_duties: dict[str, float] = defaultdict(float)
     points: dict[str, list[float]] = defaultdict(lambda: [0.0] * num_periods)
     pools: dict[tuple[str, str, tuple[str, ...]], list[Doctor]] = {}
     for instance in instances:
@@ -203,6 +211,8 @@ def expected_load(
             if weight > 0:
                 share = weight / total_weight * instance.need
                 duties[doctor.id] += share
+                if instance.holidays:
+                    holiday_duties[doctor.id] += share
                 points[doctor.id][slot] += share * instance.points_centi
     if targets is None:
         targets = compute_targets(scenario, instances)
@@ -230,7 +240,7 @@ def expected_load(
                 # spreads their share over January and February, not over the year.
                 ideal = gap_rule.scale * active[doctor_id] / expected
                 gaps[doctor_id] = max(2, min(gap_rule.max_days, int(ideal)))
-    return ExpectedLoad(dict(duties), cumulative, gaps)
+    return ExpectedLoad(dict(duties), cumulative, gaps, dict(holiday_duties))
 
 
 def _active_days(scenario: Scenario, doctor: Doctor) -> int:

@@ -83,6 +83,12 @@ class _State:
             for doctor in instance.doctors
         ]
         self.last_year = [frozenset(doctor.carry_over.holidays) for doctor in instance.doctors]
+        self.fair_holidays = [
+            instance.load.fair_holiday_duties(doctor.id) if rules.holiday_share else None
+            for doctor in instance.doctors
+        ]
+        """Per doctor: duties touching a holiday before holiday_share costs (None: rule off)."""
+        self.holidays_taken = [0] * len(instance.doctors)
         horizon = instance.scenario.horizon
         self.window: list[tuple[date, int]] = []
         """Per doctor: the first day on the roster and how many days they are on it."""
@@ -198,6 +204,9 @@ class _State:
             broken += 1
         if not self.last_year[d_idx].isdisjoint(self.instance.holiday_keys[s_idx]):
             broken += 1
+        fair = self.fair_holidays[d_idx]
+        if fair is not None and self.instance.shifts[s_idx].holidays:
+            broken += int(self.holidays_taken[d_idx] >= fair)
         # Closeness to the previous duty is weighed after the rules, before the share: among
         # doctors equally behind, the one who worked longest ago. A doctor more than this shift
         # behind what is due goes first whatever the soft rules say: a fair share outranks a wish.
@@ -219,6 +228,8 @@ class _State:
         if nights:
             self.row_ending[d_idx][nights[-1]] = self._row_length(d_idx, s_idx)
         self.start_days[d_idx].append(inst.start_day[s_idx])
+        if inst.shifts[s_idx].holidays:
+            self.holidays_taken[d_idx] += 1
 
 
 def greedy_roster(

@@ -358,6 +358,22 @@ def build_holiday_rotation(ctx: BuildContext) -> None:
                 )
 
 
+def build_holiday_share(ctx: BuildContext) -> None:
+    """Soft: over = max(0, duties touching a holiday - fair number), cost weight x over."""
+    rule = ctx.instance.scenario.rules.holiday_share
+    if rule is None or rule.weight == 0:
+        return
+    inst = ctx.instance
+    for d_idx, doctor in enumerate(inst.doctors):
+        on_holidays = [ctx.x[d_idx, s] for s in ctx.eligible(d_idx) if inst.shifts[s].holidays]
+        fair = inst.load.fair_holiday_duties(doctor.id)
+        if len(on_holidays) <= fair:
+            continue
+        over = ctx.model.new_int_var(0, len(on_holidays) - fair, f"holiday_over[{d_idx}]")
+        ctx.model.add_max_equality(over, [0, cp_model.LinearExpr.sum(on_holidays) - fair])
+        ctx.penalties[Rule.HOLIDAY_SHARE].append(Penalty(rule.weight, over, d_idx))
+
+
 def build_avoid(ctx: BuildContext) -> None:
     """Cost ``avoid_weight`` for x[d, s] when shift s touches one of doctor d's avoid dates."""
     weight = ctx.instance.scenario.rules.avoid_weight
@@ -401,6 +417,7 @@ RULE_BUILDERS: dict[Rule, Callable[[BuildContext], None]] = {
     Rule.MIN_DUTIES: build_min_duties,
     Rule.EVEN_LOAD: build_even_load,
     Rule.HOLIDAY_ROTATION: build_holiday_rotation,
+    Rule.HOLIDAY_SHARE: build_holiday_share,
     Rule.AVOID: build_avoid,
     Rule.PREFER: build_prefer,
 }
