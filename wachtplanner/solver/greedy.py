@@ -83,8 +83,9 @@ class _State:
             for doctor in instance.doctors
         ]
         self.last_year = [frozenset(doctor.carry_over.holidays) for doctor in instance.doctors]
+        share_on = rules.holiday_share is not None and rules.holiday_share.weight > 0
         self.fair_holidays = [
-            instance.load.fair_holiday_duties(doctor.id) if rules.holiday_share else None
+            instance.load.fair_holiday_duties(doctor.id) if share_on else None
             for doctor in instance.doctors
         ]
         """Per doctor: duties touching a holiday before holiday_share costs (None: rule off)."""
