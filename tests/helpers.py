@@ -42,6 +42,18 @@ WEEKEND: dict[str, Any] = {
     "tags": ["weekend"],
 }
 
+HOLIDAY: dict[str, Any] = {
+    "id": "holiday",
+    "label": "Feestdagwacht",
+    "scope": "post",
+    "days": ["holiday_eve"],
+    "start": "19:00",
+    "end": "08:00",
+    "span_days": 2,
+    "tags": ["holiday"],
+}
+"""A block from each holiday's eve 19:00 to 08:00 after the holiday (Christmas: 24-26 Dec)."""
+
 
 SPREAD_RULES_OFF: dict[str, Any] = {
     "max_consecutive_nights": None,

@@ -1,17 +1,14 @@
 """Rule holiday_rotation (soft): a holiday done last year costs `weight` when given again."""
 
-from tests.helpers import evaluate, penalties_both_ways, scenario_of, solve_checked, tiny_doc
+from tests.helpers import (
+    HOLIDAY,
+    evaluate,
+    penalties_both_ways,
+    scenario_of,
+    solve_checked,
+    tiny_doc,
+)
 
-HOLIDAY = {
-    "id": "holiday",
-    "label": "Feestdagwacht",
-    "scope": "post",
-    "days": ["holiday_eve"],
-    "start": "19:00",
-    "end": "08:00",
-    "span_days": 2,
-    "tags": ["holiday"],
-}
 CHRISTMAS = "holiday/wp/2027-12-24"
 
 

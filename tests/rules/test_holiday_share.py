@@ -1,17 +1,14 @@
 """Rule holiday_share (soft): duties touching a holiday beyond a doctor's fair number cost."""
 
-from tests.helpers import evaluate, penalties_both_ways, scenario_of, solve_checked, tiny_doc
+from tests.helpers import (
+    HOLIDAY,
+    evaluate,
+    penalties_both_ways,
+    scenario_of,
+    solve_checked,
+    tiny_doc,
+)
 
-HOLIDAY = {
-    "id": "holiday",
-    "label": "Feestdagwacht",
-    "scope": "post",
-    "days": ["holiday_eve"],
-    "start": "19:00",
-    "end": "08:00",
-    "span_days": 2,
-    "tags": ["holiday"],
-}
 CHRISTMAS = "holiday/wp/2027-12-24"
 NEW_YEAR = "holiday/wp/2027-12-31"
 
