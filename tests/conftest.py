@@ -20,6 +20,32 @@ ROOT = Path(__file__).resolve().parent.parent
 settings.register_profile("ci", derandomize=True, deadline=None, max_examples=25)
 settings.load_profile("ci")
 
+# Fixtures that take seconds to make, each made once per test process that asks for it. Under
+# `pytest -n 2 --dist loadgroup` (scripts/test) the tests that share one go to the same process,
+# so it is made once in all rather than once on each: the session-wide ones by name, the
+# module-wide ones per test file.
+SESSION_FIXTURES = {"demo_solved"}
+MODULE_FIXTURES = {
+    "browser",
+    "circle",
+    "free_soft",
+    "one_worker",
+    "postgres_url",
+    "quarter",
+    "runs",
+    "server",
+}
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Mark a test that uses an expensive shared fixture with its ``xdist_group`` (as it is
+    collected: xdist reads the groups when the collection is modified)."""
+    names = set(getattr(item, "fixturenames", ()))
+    if shared := sorted(names & SESSION_FIXTURES):
+        item.add_marker(pytest.mark.xdist_group(shared[0]))
+    elif names & MODULE_FIXTURES:
+        item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
 
 @pytest.fixture
 def scenarios_dir() -> Path:

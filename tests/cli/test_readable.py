@@ -191,7 +191,15 @@ def test_report_groups_by_area_and_never_labels_hundreds_of_bars():
     heat_map = next(f for f in figures if 'id="heat-map-0"' in f)
     months = [heat_map.index(f"<!-- 2027-0{m} -->") for m in (1, 2, 3)]
     assert months == sorted(months)  # the heat map's columns in calendar order
+
+
+def test_report_is_readable_in_dutch_and_english(year_of_nights):
+    """The report's headings in the language asked, Dutch unless told otherwise."""
+    scenario, _, _, stats = year_of_nights
+    dutch = report_html(scenario, stats, generated_at=WHEN).decode()
     english = report_html(scenario, stats, generated_at=WHEN, language="en").decode()
+    assert "Billijkheid per soort dienst" in dutch
+    assert "Fairness per kind of duty" not in dutch
     assert "Fairness per kind of duty" in english
     assert "Billijkheid" not in english
 
