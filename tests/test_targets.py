@@ -44,3 +44,22 @@ def test_exemption_moves_the_exempt_night_to_the_others():
     exemption = [{"reason": "health", "from": "2027-02-09", "to": "2027-02-09"}]
     targets = _targets(d1__exemptions=exemption)
     assert {d: t[0] for d, t in targets.items()} == {"d0": 3033, "d1": 650, "d2": 1517}
+
+
+def test_the_compiled_instance_holds_the_checkers_own_targets_and_load():
+    """The solver judges rosters with the targets and expected load the instance was compiled
+    with: the checker's terms and violations with them equal those it computes afresh (on a
+    generated circle quarter with exemptions, ages and part-timers)."""
+    from benchmarks.generate import generate
+    from wachtplanner.evaluation.objective import evaluate_roster
+    from wachtplanner.solver.greedy import greedy_roster
+    from wachtplanner.solver.instance import compile_instance
+
+    scenario = scenario_of(generate(12, 2, 2027, quarter=1, seed=1))
+    shifts = expand_shifts(scenario)
+    instance = compile_instance(scenario, shifts)
+    roster = instance.roster_of(greedy_roster(instance).chosen)
+    fresh = evaluate_roster(scenario, shifts, roster)
+    held = evaluate_roster(scenario, shifts, roster, instance.fairness_targets, instance.load)
+    assert held == fresh
+    assert fresh.terms.soft_penalty > 0  # the load's gaps and cumulative marks are in play

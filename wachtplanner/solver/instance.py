@@ -19,6 +19,7 @@ from wachtplanner.domain.rules import age_factor
 from wachtplanner.domain.scenario import Scenario
 from wachtplanner.evaluation.fairness import (
     ExpectedLoad,
+    FairnessTarget,
     compute_targets,
     exempt_from,
     expected_load,
@@ -156,6 +157,8 @@ class Instance:
     """Each shift's nights (23:00-05:00 local), as days since the horizon's first."""
     holiday_keys: tuple[frozenset[str], ...]
     load: ExpectedLoad
+    fairness_targets: dict[tuple[str, str], FairnessTarget]
+    """The checker's targets by (doctor id, tag), as ``targets`` holds them in solver terms."""
     whole_eligible: tuple[int, ...] = ()
     """In a neighbourhood's instance (:func:`neighbourhood_instance`), each doctor's number of
     eligible shifts in the whole problem, which the minimum-duties rule asks against."""
@@ -227,6 +230,7 @@ def neighbourhood_instance(
     """
     members = sorted(set(doctors))
     member_set = set(members)
+    ids = {instance.doctors[d].id for d in members}
     held = Counter(s for d, s in chosen if d in member_set)
     shifts = sorted(held)
     new_doctor = {d: i for i, d in enumerate(members)}
@@ -263,6 +267,9 @@ def neighbourhood_instance(
         night_days=tuple(instance.night_days[s] for s in shifts),
         holiday_keys=tuple(instance.holiday_keys[s] for s in shifts),
         load=instance.load,
+        fairness_targets={
+            key: target for key, target in instance.fairness_targets.items() if key[0] in ids
+        },
         whole_eligible=tuple(instance.num_eligible(d) for d in members),
     )
     return Neighbourhood(part, tuple(members), tuple(shifts), new_doctor, new_shift)
@@ -374,4 +381,5 @@ def compile_instance(
             for s in shifts
         ),
         load=expected_load(scenario, shifts, targets),
+        fairness_targets=targets,
     )
