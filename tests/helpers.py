@@ -53,6 +53,8 @@ HOLIDAY: dict[str, Any] = {
     "tags": ["holiday"],
 }
 """A block from each holiday's eve 19:00 to 08:00 after the holiday (Christmas: 24-26 Dec)."""
+CHRISTMAS = "holiday/wp/2027-12-24"
+"""The ``HOLIDAY`` block of Christmas 2027 at the post ``wp``, by its shift id."""
 
 
 SPREAD_RULES_OFF: dict[str, Any] = {

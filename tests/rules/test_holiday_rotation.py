@@ -1,6 +1,7 @@
 """Rule holiday_rotation (soft): a holiday done last year costs `weight` when given again."""
 
 from tests.helpers import (
+    CHRISTMAS,
     HOLIDAY,
     evaluate,
     penalties_both_ways,
@@ -8,8 +9,6 @@ from tests.helpers import (
     solve_checked,
     tiny_doc,
 )
-
-CHRISTMAS = "holiday/wp/2027-12-24"
 
 
 def _christmas():

@@ -1,6 +1,7 @@
 """Rule holiday_share (soft): duties touching a holiday beyond a doctor's fair number cost."""
 
 from tests.helpers import (
+    CHRISTMAS,
     HOLIDAY,
     evaluate,
     penalties_both_ways,
@@ -9,7 +10,6 @@ from tests.helpers import (
     tiny_doc,
 )
 
-CHRISTMAS = "holiday/wp/2027-12-24"
 NEW_YEAR = "holiday/wp/2027-12-31"
 
 

@@ -136,9 +136,9 @@ def evaluate_roster(
 ) -> Evaluation:
     """Check every rule and compute every objective term of a roster.
 
-    ``targets`` and ``load`` depend on the scenario and its shifts only: a caller that judges
-    many rosters of one scenario passes them (on the 500-GP year they take 3.5 s to compute);
-    the independent check of a solver's roster computes them afresh.
+    ``targets`` and ``load`` depend on the scenario and its shifts only (on the 500-GP year
+    they take 3.5 s to compute): a caller that has them from these same functions, such as the
+    solver's compiled instance, passes them; without them they are computed here.
     """
     if targets is None:
         targets = compute_targets(scenario, instances)
