@@ -349,6 +349,32 @@ def test_the_roster_is_brought_down_to_both_ceilings_in_turn(circle, free_soft):
     assert evaluation.terms.total_deviation_centi < current["total_deviation_centi"]
 
 
+def test_a_stage_above_its_ceiling_searches_though_within_its_gap(circle, free_soft, monkeypatch):
+    """A summed stage within its gap of its bound stops without a search, except while the
+    roster is above that stage's ceiling (the rotation's value, which a roster reaches: on
+    the 100-GP quarter the deviation stage stopped 0.5 % from its bound, 0.1 % above the
+    rotation). With the gap at 100 % every stage is within it; from the free soft search's
+    roster (above the rotation's summed deviation), the deviation stage keeps the value it
+    entered with when it has no ceiling, and searches it down when the rotation's is its
+    ceiling. The checker judges both rosters."""
+    instance, _, _, terms = circle
+    monkeypatch.setattr(model_module, "_RELATIVE_GAP", 1.0)
+    entering = sorted(free_soft.chosen)
+    entered = evaluate_roster(instance.scenario, instance.shifts, instance.roster_of(entering))
+    assert entered.terms.deviation_centi > terms["deviation_centi"]
+    ended = {}
+    for ceilings in ({}, {"deviation": terms["deviation_centi"]}):
+        solved = CpSatModel(instance).solve(
+            FAST, stages=("deviation",), start=entering, ceilings=ceilings
+        )
+        checked = evaluate_roster(instance.scenario, instance.shifts, solved.roster)
+        assert checked.hard_violations == ()
+        assert checked.terms.deviation_centi == solved.stages[-1].objective
+        ended[bool(ceilings)] = checked.terms.deviation_centi
+    assert ended[False] == entered.terms.deviation_centi
+    assert ended[True] < entered.terms.deviation_centi
+
+
 def _same_points_swap(instance: Instance, model: CpSatModel, chosen: set[tuple[int, int]]):
     """Return ``chosen`` with two doctors' duties of equal points per tag swapped (every
     fairness value the same), the first such swap the checker accepts."""
