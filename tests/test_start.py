@@ -9,6 +9,7 @@ of the rows still above the literal's largest deviation of their tag.
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 
 import pytest
@@ -231,3 +232,48 @@ def test_where_the_repair_fails_the_later_catch_ups_are_tried(quarter, monkeypat
     assert [rotation.chosen for rotation, _ in variants] == [
         greedy_roster(quarter, catch_up_from=share).chosen for share in api._EARLIER_CATCH_UP
     ]
+
+
+def test_the_start_made_in_a_process_of_its_own_is_the_one_made_here(quarter):
+    """On a large model the start's rotations run in a fresh process while this one builds the
+    model (``_beside_the_build``). That process compiles the scenario again and its start
+    crosses by identifiers: it must be the start made here pair for pair (the repair's
+    budget is deterministic), with the same ceilings and verdict, beside the whole model."""
+    here = api._first_rosters(quarter, FAST, keep=False)
+    starts, model, model_s = api._beside_the_build(quarter, (), FAST)
+    assert set(starts.warm) == set(here.warm)
+    assert starts.is_start == here.is_start
+    assert starts.ceilings == here.ceilings
+    assert len(model.x) == quarter.num_pairs
+    assert model_s > 0
+
+
+def test_a_solve_whose_start_is_made_apart_is_checked(monkeypatch):
+    """With every model counted large, a solve on two workers makes its start in a process of
+    its own, and the checker accepts the roster with CP-SAT's terms; the first roster's time
+    is on the solve's clock. A re-plan, one worker or a daemon process (a Dask worker) keeps
+    it here."""
+    calls: list[int] = []
+    beside = api._beside_the_build
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return beside(*args, **kwargs)
+
+    monkeypatch.setattr(api, "_APART_FROM", 0)
+    monkeypatch.setattr(api, "_beside_the_build", counted)
+    scenario = scenario_of(generate(12, 2, 2027, quarter=1, seed=3))
+    params = FAST.model_copy(update={"num_workers": 2})
+    result = api.solve(scenario, params)
+    assert calls == [1]
+    evaluation = evaluate_roster(scenario, expand_shifts(scenario), result.roster)
+    assert evaluation.hard_violations == ()
+    assert evaluation.terms.as_dict() == result.terms
+    assert result.time_to_first_s is not None
+    assert 0 < result.time_to_first_s < result.wall_time_s
+    instance = compile_instance(scenario, expand_shifts(scenario))
+    assert api._apart(instance, params, keep=False)
+    assert not api._apart(instance, params, keep=True)
+    assert not api._apart(instance, FAST, keep=False)
+    monkeypatch.setattr(multiprocessing.current_process(), "daemon", True)
+    assert not api._apart(instance, params, keep=False)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, replace
 
 from wachtplanner.domain.events import apply_roster_events
 from wachtplanner.domain.rules import Rule
@@ -39,6 +43,9 @@ soft penalty of 85 556 against 126 345 (2 s per rotation there)."""
 _VARIANTS_FIRST_UP_TO = 100_000
 """A model with at most so many (doctor, shift) pairs tries the earlier catch-up before the repair
 (the 500-GP year has 222 451: a rotation and its judging 3.0 s; the 50-GP year 0.4 s)."""
+_APART_FROM = 100_000
+"""A model with more (doctor, shift) pairs is built while another process makes the start
+(``_beside_the_build``): the 250- and 500-GP years, whose build takes 9-19 s."""
 _REPAIR_SHARE = 0.1
 """Share of the time limit that bringing the soft-aware rotation under the literal one's largest
 deviations may take (1.8 points over in 3 rows on the 250-GP year, 5.3 in 4 rows on the 500-GP
@@ -184,6 +191,119 @@ def _soft_aware_starts(
     return variants + _earlier_catch_ups(instance, literal, rest), None
 
 
+Pairs = tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
+class _Starts:
+    """What the rotations give the staged solve (:func:`_first_rosters`)."""
+
+    warm: Pairs
+    """The best rotation by the start order (``_rank``): the start, else the hint."""
+    is_start: bool
+    """Whether ``warm`` is complete and the checker passed it."""
+    ceilings: dict[str, int]
+    """The better rotation's summed deviation per tag and in total (see ``CpSatModel.solve``)."""
+    valid_at: float
+    """``time.time()`` when the first rotation that the checker passed was known."""
+    checker_s: float
+    """What one judging by the checker took (the final check's is kept back from the search)."""
+
+
+def _first_rosters(instance: Instance, params: SolverParams, *, keep: bool) -> _Starts:
+    """Return the start and the ceilings from the rotations, judged by the checker.
+
+    The rotation gives a first valid roster before the CP-SAT model exists (both variants take
+    0.1-2 s); the checker judges them, and the best start (``_soft_aware_starts``, not in a
+    re-plan) seeds CP-SAT.
+    """
+    aware, literal = (greedy_roster(instance, literal=literal) for literal in (False, True))
+    judging_started = time.perf_counter()
+    judged: list[Judged] = [(r, _judge(instance, r.chosen)) for r in (aware, literal)]
+    # The checker judges the final roster once more after the search: its time is kept back.
+    checker_s = (time.perf_counter() - judging_started) / len(judged)
+    # A rotation the checker passed is the first valid roster, whatever the start becomes.
+    valid_at = time.time()
+    repaired: Judged | None = None
+    if not keep and all(r.complete and t is not None for r, t in judged):
+        variants, repaired = _soft_aware_starts(instance, judged[0], judged[1], params)
+        judged += variants
+    # The summed fairness the better rotation reaches: spreading duties over time keeps it.
+    valid = [terms for rotation, terms in judged if rotation.complete and terms is not None]
+    ceilings = {
+        stage: min(terms[TERM_OF_STAGE[stage]] for terms in valid)
+        for stage in ("deviation", "total")
+        if valid
+    }
+    if repaired is not None:
+        judged.append(repaired)
+    judged.sort(key=_rank)
+    warm, warm_terms = judged[0]
+    return _Starts(
+        warm.chosen, warm.complete and warm_terms is not None, ceilings, valid_at, checker_s
+    )
+
+
+def _apart(instance: Instance, params: SolverParams, *, keep: bool) -> bool:
+    """Return whether the start's rotations run beside the model's build, in a process.
+
+    On a model over ``_APART_FROM`` pairs, with two workers or more (the user's cores), and
+    where this process may start one (a daemon process, as a Dask worker is, may not).
+    """
+    return (
+        not keep
+        and params.num_workers >= 2
+        and instance.num_pairs > _APART_FROM
+        and not multiprocessing.current_process().daemon
+    )
+
+
+def _beside_the_build(
+    instance: Instance, fixed: Sequence[tuple[str, str]], params: SolverParams
+) -> tuple[_Starts, CpSatModel, float]:
+    """Return the rotations' start, the model and its build time, the two made side by side.
+
+    Both are pure Python for most of their time, so only two processes run them at once:
+    the start's rotations, judging and repair (11 s on the 500-GP year) in a fresh process
+    that compiles the instance again (4 s), while this one builds the model (19 s). The start
+    crosses by identifiers (a fresh process orders nothing differently, but its hash seeds
+    differ).
+    """
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        future = pool.submit(
+            _first_rosters_by_id, instance.scenario, instance.shifts, tuple(fixed), params
+        )
+        model_started = time.perf_counter()
+        model = CpSatModel(instance)
+        model_s = time.perf_counter() - model_started
+        try:
+            warm, starts = future.result()
+        except BrokenProcessPool:
+            # The process died (out of memory, killed): the start is made here after all.
+            return _first_rosters(instance, params, keep=False), model, model_s
+    index = instance.doctor_index()
+    shift_index = {sh.shift_id: n for n, sh in enumerate(instance.shifts)}
+    pairs = tuple((index[d], shift_index[sh]) for sh, d in warm)
+    return replace(starts, warm=pairs), model, model_s
+
+
+def _first_rosters_by_id(
+    scenario: Scenario,
+    shifts: Sequence[ShiftInstance],
+    fixed: Sequence[tuple[str, str]],
+    params: SolverParams,
+) -> tuple[tuple[tuple[str, str], ...], _Starts]:
+    """Return :func:`_first_rosters` of a scenario, compiled here.
+
+    Its start as (shift_id, doctor_id) pairs, and the rest (the index pairs left out).
+    """
+    instance = compile_instance(scenario, shifts, fixed=fixed)
+    starts = _first_rosters(instance, params, keep=False)
+    roster = instance.roster_of(starts.warm)
+    return tuple((a.shift_id, a.doctor_id) for a in roster.assignments), replace(starts, warm=())
+
+
 def _start_order(terms: dict[str, int] | None) -> list[int]:
     """Return the terms in the stages' order, but the soft penalty before the at-spread count.
 
@@ -248,52 +368,36 @@ def solve(
     """
     params = params or SolverParams()
     started = time.perf_counter()
+    # The start's rotations may run in a process of their own (``_beside_the_build``): only the
+    # wall clock is shared with it.
+    started_wall = time.time()
     scenario = apply_roster_events(scenario)
     shifts = tuple(expand_shifts(scenario) if shifts is None else shifts)
     _check_fixed(scenario, shifts, [*fixed, *keep])
     instance = compile_instance(scenario, shifts, fixed=fixed)
     check_feasible_counts(instance)
     compiled_s = time.perf_counter() - started
-    # The rotation gives a first valid roster before the CP-SAT model exists (both variants take
-    # 0.1-1.5 s); the checker judges them, and the best start (``_soft_aware_starts``) seeds
-    # CP-SAT.
-    aware, literal = (greedy_roster(instance, literal=literal) for literal in (False, True))
-    judging_started = time.perf_counter()
-    judged: list[Judged] = [(r, _judge(instance, r.chosen)) for r in (aware, literal)]
-    # The checker judges the final roster once more after the search: its time is kept back.
-    checker_s = (time.perf_counter() - judging_started) / len(judged)
-    # A rotation the checker passed is the first valid roster, whatever the start becomes.
-    valid_at = time.perf_counter() - started
-    repaired: Judged | None = None
-    if not keep and all(r.complete and t is not None for r, t in judged):
-        variants, repaired = _soft_aware_starts(instance, judged[0], judged[1], params)
-        judged += variants
-    # The summed fairness the better rotation reaches: spreading duties over time keeps it.
-    valid = [terms for rotation, terms in judged if rotation.complete and terms is not None]
-    ceilings = {
-        stage: min(terms[TERM_OF_STAGE[stage]] for terms in valid)
-        for stage in ("deviation", "total")
-        if valid
-    }
-    if repaired is not None:
-        judged.append(repaired)
-    judged.sort(key=_rank)
-    warm, warm_terms = judged[0]
-    start = warm.chosen if warm.complete and warm_terms is not None else None
-    start_found_at = valid_at if start is not None else None
-    model_started = time.perf_counter()
     index = instance.doctor_index()
     shift_index = {sh.shift_id: n for n, sh in enumerate(instance.shifts)}
     keep_pairs = [(index[d], shift_index[sh]) for sh, d in keep]
-    model = CpSatModel(instance, keep=keep_pairs)
-    build_time_s = compiled_s + time.perf_counter() - model_started
+    if _apart(instance, params, keep=bool(keep_pairs)):
+        starts, model, model_s = _beside_the_build(instance, fixed, params)
+    else:
+        starts = _first_rosters(instance, params, keep=bool(keep_pairs))
+        model_started = time.perf_counter()
+        model = CpSatModel(instance, keep=keep_pairs)
+        model_s = time.perf_counter() - model_started
+    build_time_s = compiled_s + model_s
+    start = starts.warm if starts.is_start else None
+    # When the first rotation that the checker passed was known, on the solve's clock.
+    start_found_at = starts.valid_at - started_wall if start is not None else None
     if keep_pairs:
         # The rotation ignores what was published; the published pairs, where still possible,
         # are the better hint for a minimal-change re-plan.
         start, start_found_at = None, None
         model.hint_pairs([p for p in keep_pairs if p in model.x])
     elif start is None:
-        model.hint_pairs(warm.chosen)
+        model.hint_pairs(starts.warm)
     solved = model.solve(
         params,
         progress,
@@ -302,8 +406,8 @@ def solve(
         clock=started,
         start_found_at=start_found_at,
         stage_done=stage_done,
-        after_s=checker_s,
-        ceilings=ceilings,
+        after_s=starts.checker_s,
+        ceilings=starts.ceilings,
     )
     if solved.status is SolveStatus.INFEASIBLE:
         culprits = _diagnose(instance, params)
