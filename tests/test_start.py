@@ -9,7 +9,7 @@ of the rows still above the literal's largest deviation of their tag.
 
 from __future__ import annotations
 
-import multiprocessing
+import sys
 import time
 
 import pytest
@@ -251,8 +251,7 @@ def test_the_start_made_in_a_process_of_its_own_is_the_one_made_here(quarter):
 def test_a_solve_whose_start_is_made_apart_is_checked(monkeypatch):
     """With every model counted large, a solve on two workers makes its start in a process of
     its own, and the checker accepts the roster with CP-SAT's terms; the first roster's time
-    is on the solve's clock. A re-plan, one worker or a daemon process (a Dask worker) keeps
-    it here."""
+    is on the solve's clock. A re-plan or one worker keeps it here."""
     calls: list[int] = []
     beside = api._beside_the_build
 
@@ -275,5 +274,13 @@ def test_a_solve_whose_start_is_made_apart_is_checked(monkeypatch):
     assert api._apart(instance, params, keep=False)
     assert not api._apart(instance, params, keep=True)
     assert not api._apart(instance, FAST, keep=False)
-    monkeypatch.setattr(multiprocessing.current_process(), "daemon", True)
-    assert not api._apart(instance, params, keep=False)
+
+
+def test_where_the_start_process_fails_the_start_is_made_here(quarter, monkeypatch):
+    """A start process that cannot run (here: a Python that exits at once with an error) leaves
+    the start to this process, after the build: the same start as made here."""
+    monkeypatch.setattr(sys, "executable", "false")
+    here = api._first_rosters(quarter, FAST, keep=False)
+    starts, _, _ = api._beside_the_build(quarter, (), FAST)
+    assert set(starts.warm) == set(here.warm)
+    assert starts.ceilings == here.ceilings

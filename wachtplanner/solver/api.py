@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import multiprocessing
+import contextlib
+import pickle
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from wachtplanner.domain.events import apply_roster_events
 from wachtplanner.domain.rules import Rule
@@ -247,15 +250,10 @@ def _first_rosters(instance: Instance, params: SolverParams, *, keep: bool) -> _
 def _apart(instance: Instance, params: SolverParams, *, keep: bool) -> bool:
     """Return whether the start's rotations run beside the model's build, in a process.
 
-    On a model over ``_APART_FROM`` pairs, with two workers or more (the user's cores), and
-    where this process may start one (a daemon process, as a Dask worker is, may not).
+    On a model over ``_APART_FROM`` pairs, outside a re-plan, and with two workers or more
+    (the cores the caller gives the solve).
     """
-    return (
-        not keep
-        and params.num_workers >= 2
-        and instance.num_pairs > _APART_FROM
-        and not multiprocessing.current_process().daemon
-    )
+    return not keep and params.num_workers >= 2 and instance.num_pairs > _APART_FROM
 
 
 def _beside_the_build(
@@ -264,37 +262,48 @@ def _beside_the_build(
     """Return the rotations' start, the model and its build time, the two made side by side.
 
     Both are pure Python for most of their time, so only two processes run them at once:
-    the start's rotations, judging and repair (11 s on the 500-GP year) in a fresh process
-    that compiles the instance again (4 s), while this one builds the model (19 s). The start
-    crosses by identifiers (a fresh process orders nothing differently, but its hash seeds
-    differ).
+    the start's rotations, judging and repair (11 s on the 500-GP year) in a fresh Python
+    (``solver.apart``) that compiles the instance again (4 s), while this one builds the model
+    (19 s). The start crosses by identifiers (nothing is ordered differently there, but its
+    hash seeds differ). Where that process cannot start or fails, the start is made here
+    after the build.
     """
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-        future = pool.submit(
-            _first_rosters_by_id, instance.scenario, instance.shifts, tuple(fixed), params
-        )
-        model_started = time.perf_counter()
-        model = CpSatModel(instance)
-        model_s = time.perf_counter() - model_started
+    with tempfile.TemporaryDirectory(prefix="wachtplanner-start-") as folder:
+        given, taken = Path(folder, "given.pickle"), Path(folder, "taken.pickle")
+        given.write_bytes(pickle.dumps((instance.scenario, instance.shifts, tuple(fixed), params)))
+        command = [sys.executable, "-m", "wachtplanner.solver.apart", str(given), str(taken)]
+        process: subprocess.Popen[bytes] | None = None
+        with contextlib.suppress(OSError):  # no process: the start is made here
+            process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         try:
-            warm, starts = future.result()
-        except BrokenProcessPool:
-            # The process died (out of memory, killed): the start is made here after all.
-            return _first_rosters(instance, params, keep=False), model, model_s
+            model_started = time.perf_counter()
+            model = CpSatModel(instance)
+            model_s = time.perf_counter() - model_started
+            if process is None or process.wait() != 0 or not taken.exists():
+                return _first_rosters(instance, params, keep=False), model, model_s
+            warm, starts = pickle.loads(taken.read_bytes())
+        finally:
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait()
     index = instance.doctor_index()
     shift_index = {sh.shift_id: n for n, sh in enumerate(instance.shifts)}
     pairs = tuple((index[d], shift_index[sh]) for sh, d in warm)
     return replace(starts, warm=pairs), model, model_s
 
 
-def _first_rosters_by_id(
+def first_rosters_by_id(
     scenario: Scenario,
     shifts: Sequence[ShiftInstance],
     fixed: Sequence[tuple[str, str]],
     params: SolverParams,
 ) -> tuple[tuple[tuple[str, str], ...], _Starts]:
-    """Return :func:`_first_rosters` of a scenario, compiled here.
+    """Return :func:`_first_rosters` of a scenario, compiled here (``solver.apart`` runs it).
 
     Its start as (shift_id, doctor_id) pairs, and the rest (the index pairs left out).
     """
