@@ -106,9 +106,9 @@ value: where they do not, the summed deviations stay the rotation's (the ceiling
 _CEILING_SHARE = 0.1
 """Share of the time left that bringing each summed deviation down to the rotation's may take
 before the soft stage (see ``CpSatModel._reach_ceilings``). The search stops at the ceiling:
-on the 100-GP quarter it gets there in 2.9-5.4 s, 6-11 % of the time left; stopping 0.5 %
-below it instead took the whole share, 0.3 of the time left (14 s), and the soft stage then
-ended at 2 336 against 2 085-2 119."""
+on the 100-GP quarter it gets there in 2.9-5.4 s, 6-11 % of the time left; aiming 0.5 %
+below it instead took the whole of a 0.3 share (14 s), and the soft stage then ended at
+2 336 against 2 085-2 119."""
 _LNS_STAGES = ("sum_excess", "at_spread", "soft", "deviation", "total")
 """Summed stages, which trading duties within a few doctors lowers (``lns``). A stage of a
 largest value (the spread) is held by doctors a neighbourhood rarely contains."""
@@ -762,8 +762,8 @@ class CpSatModel:
         The roster entering the soft stage can sit a little above the rotation's summed
         deviation (the spread stages and the rotation variant that avoids soft penalties do
         not look at it): a short neighbourhood search of that stage, the earlier stages kept,
-        stopping once the sum is at its ceiling. Returns the fixed-roster
-        solve of the new roster, or None where nothing changed.
+        stopping once the sum is at its ceiling. Returns the fixed-roster solve of the new
+        roster, or None where nothing changed.
         """
         done = tuple(stages[: stages.index("soft")])
         chosen, solver = set(best), None
