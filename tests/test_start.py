@@ -234,12 +234,18 @@ def test_where_the_repair_fails_the_later_catch_ups_are_tried(quarter, monkeypat
     ]
 
 
-def test_the_start_made_in_a_process_of_its_own_is_the_one_made_here(quarter):
+def _not_here(*_args: object, **_kwargs: object) -> api._Starts:
+    raise AssertionError("the start was made in this process")
+
+
+def test_the_start_made_in_a_process_of_its_own_is_the_one_made_here(quarter, monkeypatch):
     """On a large model the start's rotations run in a fresh process while this one builds the
     model (``_beside_the_build``). That process compiles the scenario again and its start
     crosses by identifiers: it must be the start made here pair for pair (the repair's
-    budget is deterministic), with the same ceilings and verdict, beside the whole model."""
+    budget is deterministic), with the same ceilings and verdict, beside the whole model.
+    Nothing of it is made here (the fallback where that process fails would pass the rest)."""
     here = api._first_rosters(quarter, FAST, keep=False)
+    monkeypatch.setattr(api, "_first_rosters", _not_here)
     starts, model, model_s = api._beside_the_build(quarter, (), FAST)
     assert set(starts.warm) == set(here.warm)
     assert starts.is_start == here.is_start
@@ -263,7 +269,9 @@ def test_a_solve_whose_start_is_made_apart_is_checked(monkeypatch):
     monkeypatch.setattr(api, "_beside_the_build", counted)
     scenario = scenario_of(generate(12, 2, 2027, quarter=1, seed=3))
     params = FAST.model_copy(update={"num_workers": 2})
-    result = api.solve(scenario, params)
+    with monkeypatch.context() as here:
+        here.setattr(api, "_first_rosters", _not_here)
+        result = api.solve(scenario, params)
     assert calls == [1]
     evaluation = evaluate_roster(scenario, expand_shifts(scenario), result.roster)
     assert evaluation.hard_violations == ()
