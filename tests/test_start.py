@@ -9,6 +9,8 @@ of the rows still above the literal's largest deviation of their tag.
 
 from __future__ import annotations
 
+import os
+import pickle
 import sys
 import time
 
@@ -18,7 +20,7 @@ from benchmarks.generate import generate
 from tests.helpers import FAST, scenario_of
 from wachtplanner.evaluation.objective import evaluate_roster
 from wachtplanner.expand import expand_shifts
-from wachtplanner.solver import api
+from wachtplanner.solver import apart, api
 from wachtplanner.solver.cpsat import lns
 from wachtplanner.solver.cpsat.constraints import RULE_BUILDERS
 from wachtplanner.solver.cpsat.model import CpSatModel
@@ -292,3 +294,18 @@ def test_where_the_start_process_fails_the_start_is_made_here(quarter, monkeypat
     starts, _, _ = api._beside_the_build(quarter, (), FAST)
     assert set(starts.warm) == set(here.warm)
     assert starts.ceilings == here.ceilings
+
+
+def test_a_start_process_whose_solve_is_gone_removes_its_folder(quarter, tmp_path):
+    """The start's process writes its start for the solve that started it; where that solve's
+    process is gone (killed outright, its cleanup never run), it removes the folder of both
+    files instead of leaving a pickle of the scenario behind. Here its "parent" is a process id
+    that is not this process's parent."""
+    folder = tmp_path / "wachtplanner-start-x"
+    folder.mkdir()
+    given, taken = folder / "given.pickle", folder / "taken.pickle"
+    given.write_bytes(pickle.dumps((quarter.scenario, quarter.shifts, (), FAST)))
+    apart.main(given, taken, parent=os.getppid())
+    assert taken.exists()
+    apart.main(given, taken, parent=os.getppid() + 1)
+    assert not folder.exists()

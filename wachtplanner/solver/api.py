@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import pickle
 import subprocess
 import sys
@@ -272,6 +273,7 @@ def _beside_the_build(
         given, taken = Path(folder, "given.pickle"), Path(folder, "taken.pickle")
         given.write_bytes(pickle.dumps((instance.scenario, instance.shifts, tuple(fixed), params)))
         command = [sys.executable, "-m", "wachtplanner.solver.apart", str(given), str(taken)]
+        command.append(str(os.getpid()))
         process: subprocess.Popen[bytes] | None = None
         with contextlib.suppress(OSError):  # no process: the start is made here
             process = subprocess.Popen(
