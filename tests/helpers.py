@@ -137,9 +137,7 @@ def cpsat_values(
     """
     shifts = expand_shifts(scenario)
     instance = compile_instance(scenario, shifts)
-    index, shift_index = instance.doctor_index(), {sh.shift_id: n for n, sh in enumerate(shifts)}
-    chosen = [(index[d], shift_index[sh]) for sh, d in pairs]
-    values = CpSatModel(instance).evaluate(chosen, FAST)
+    values = CpSatModel(instance).evaluate(instance.pairs_of(pairs), FAST)
     assert values is not None, "the roster breaks a constraint of the CP-SAT model"
     terms, penalties = values
     return terms, {k: v for k, v in penalties.items() if v}

@@ -293,10 +293,7 @@ def _beside_the_build(
             if process is not None and process.poll() is None:
                 process.kill()
                 process.wait()
-    index = instance.doctor_index()
-    shift_index = {sh.shift_id: n for n, sh in enumerate(instance.shifts)}
-    pairs = tuple((index[d], shift_index[sh]) for sh, d in warm)
-    return replace(starts, warm=pairs), model, model_s
+    return replace(starts, warm=tuple(instance.pairs_of(warm))), model, model_s
 
 
 def first_rosters_by_id(
@@ -388,9 +385,7 @@ def solve(
     instance = compile_instance(scenario, shifts, fixed=fixed)
     check_feasible_counts(instance)
     compiled_s = time.perf_counter() - started
-    index = instance.doctor_index()
-    shift_index = {sh.shift_id: n for n, sh in enumerate(instance.shifts)}
-    keep_pairs = [(index[d], shift_index[sh]) for sh, d in keep]
+    keep_pairs = instance.pairs_of(keep)
     if _apart(instance, params, keep=bool(keep_pairs)):
         starts, model, model_s = _beside_the_build(instance, fixed, params)
     else:

@@ -158,7 +158,8 @@ class Instance:
     holiday_keys: tuple[frozenset[str], ...]
     load: ExpectedLoad
     fairness_targets: dict[tuple[str, str], FairnessTarget]
-    """The checker's targets by (doctor id, tag), as ``targets`` holds them in solver terms."""
+    """The checker's targets by (doctor id, tag), as ``targets`` holds them in solver terms (in
+    a neighbourhood's instance the whole one's, as ``load``)."""
     whole_eligible: tuple[int, ...] = ()
     """In a neighbourhood's instance (:func:`neighbourhood_instance`), each doctor's number of
     eligible shifts in the whole problem, which the minimum-duties rule asks against."""
@@ -177,6 +178,12 @@ class Instance:
     def doctor_index(self) -> dict[str, int]:
         """Return doctor ids to indices."""
         return {d.id: i for i, d in enumerate(self.doctors)}
+
+    def pairs_of(self, assignments: Iterable[tuple[str, str]]) -> list[tuple[int, int]]:
+        """Return (shift_id, doctor_id) assignments as (doctor_idx, shift_idx) pairs."""
+        index = self.doctor_index()
+        shift_index = {sh.shift_id: n for n, sh in enumerate(self.shifts)}
+        return [(index[d], shift_index[sh]) for sh, d in assignments]
 
     def roster_of(self, chosen: Iterable[tuple[int, int]]) -> Roster:
         """Return (doctor_idx, shift_idx) pairs as a roster, in time order."""
@@ -230,7 +237,6 @@ def neighbourhood_instance(
     """
     members = sorted(set(doctors))
     member_set = set(members)
-    ids = {instance.doctors[d].id for d in members}
     held = Counter(s for d, s in chosen if d in member_set)
     shifts = sorted(held)
     new_doctor = {d: i for i, d in enumerate(members)}
@@ -267,9 +273,7 @@ def neighbourhood_instance(
         night_days=tuple(instance.night_days[s] for s in shifts),
         holiday_keys=tuple(instance.holiday_keys[s] for s in shifts),
         load=instance.load,
-        fairness_targets={
-            key: target for key, target in instance.fairness_targets.items() if key[0] in ids
-        },
+        fairness_targets=instance.fairness_targets,
         whole_eligible=tuple(instance.num_eligible(d) for d in members),
     )
     return Neighbourhood(part, tuple(members), tuple(shifts), new_doctor, new_shift)
