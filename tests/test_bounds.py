@@ -121,6 +121,63 @@ def test_only_tags_above_their_combinatorial_bound_are_relaxed(monkeypatch):
     assert (asked, bound) == (["night"], 0)
 
 
+def test_open_tags_share_the_relaxations_time_by_how_far_they_are_above_their_bound(
+    monkeypatch,
+):
+    """The roster of ``_unbalanced_february`` with d1's weekend given to d0 as well: d0 ends
+    79.30 weekend points above target and d1 79.30 below, so the weekend is 7 930 above its
+    bound of 0 and the night 1 300 above its bound of 0. The night goes first with
+    1 300 / 9 230 of the time (5 s x 0.1408 = 0.70 s), the weekend then gets what is left
+    (4.30 s and whatever the night did not use: here all 5 s, the stub returns at once).
+    With FAST's deterministic budget, 2.0 / 7 stages x 0.8 = 0.2286 units, split 0.0322 and
+    0.1964 the same way."""
+    model, chosen = _unbalanced_february()
+    weekends = sorted(s for d, s in chosen if "weekend" in model.instance.tag_points[s])
+    d1_weekend = next(s for d, s in chosen if d == 1 and s in weekends)
+    chosen = [(0, s) if s == d1_weekend else (d, s) for d, s in chosen]
+    assert model._by_tag(chosen, summed=False) == {"night": 1300, "weekend": 7930}
+    asked: list[tuple[str, float, float | None]] = []
+
+    def recorded(instance, tag, *, deadline, deterministic_s=None, **kwargs):
+        asked.append((tag, deadline - time.perf_counter(), deterministic_s))
+        return 0
+
+    monkeypatch.setattr(model_module, "tag_bound", recorded)
+    wall = FAST.model_copy(update={"deterministic_time": None})
+    model._relaxed_bound("spread", 0, chosen, 9230, time.perf_counter() + 5, wall)
+    (night, night_s, _), (weekend, weekend_s, _) = asked
+    assert (night, weekend) == ("night", "weekend")
+    assert night_s == pytest.approx(5 * 1300 / 9230, abs=0.05)
+    # The stub returns at once: the night's unused time goes to the weekend, all 5 s.
+    assert weekend_s == pytest.approx(5, abs=0.05)
+    asked.clear()
+    model._relaxed_bound("spread", 0, chosen, 9230, time.perf_counter() + 5, FAST)
+    units = [(tag, round(deterministic or 0, 4)) for tag, _, deterministic in asked]
+    assert units == [("night", 0.0322), ("weekend", 0.1964)]
+
+
+def test_a_spread_stage_that_will_not_search_gives_its_relaxations_all_its_time(monkeypatch):
+    """On a model too large for the spread search (here: any model), the stage's relaxations
+    get its whole share of the time left, 0.15 x (60 s - 1 s kept back) = 8.85 s, not the
+    0.8 of it (7.08 s) they get before a search; the stage reports the time they took."""
+    model, chosen = _unbalanced_february()
+    monkeypatch.setattr(model_module, "_SPREAD_SEARCH_UP_TO", 0)
+    asked: list[float] = []
+
+    def recorded(instance, tag, *, deadline, **kwargs):
+        asked.append(deadline - time.perf_counter())
+        time.sleep(0.2)
+        return 0
+
+    monkeypatch.setattr(model_module, "tag_bound", recorded)
+    solved = model.solve(FAST, stages=("spread",), start=chosen)
+    (stage,) = solved.stages
+    (budget,) = asked
+    assert budget == pytest.approx(0.15 * 59, abs=0.3)
+    assert (stage.objective, stage.bound) == (1300, 0)
+    assert stage.wall_time_s >= 0.2
+
+
 def test_a_stage_within_the_gap_of_its_bound_is_not_searched(monkeypatch):
     """A relaxation proving 12.90 night points against the roster's 13: within 1 % (0.77 %),
     so the spread stage keeps the roster without a search, reporting that bound. With the
