@@ -71,6 +71,64 @@ def test_bounds_never_exceed_what_a_roster_reaches(demo_solved):
     assert spread.gap <= 0.02
 
 
+def _six_for_four_weekends() -> Scenario:
+    """Six doctors, the four weekends of February 2027 (79.3 points each), one doctor each."""
+    doc = tiny_doc(
+        6,
+        horizon={"start": "2027-02-01", "end": "2027-02-28"},
+        shift_types=[dict(WEEKEND)],
+        rules={"min_days_between_weekends": None},
+    )
+    return scenario_of(doc)
+
+
+def test_the_at_spread_relaxation_counts_the_doctors_seats_leave_without():
+    """By hand: each target is 4 x 79.30 / 6 = 52.87 points. A weekend puts a doctor 26.43
+    above, none 52.87 below, two 105.73 above; so with the largest deviation held at 52.87
+    every doctor does at most one weekend, and the four seats leave two doctors with none:
+    two rows at 52.87. Each row's floor is 26.43 (one weekend), so the floors alone only say
+    one (whoever sits at the largest value)."""
+    scenario = _six_for_four_weekends()
+    instance = compile_instance(scenario, expand_shifts(scenario))
+    (target,) = {row.target_centi for row in instance.targets}
+    assert target == 5287
+    bounds = fairness_bounds(instance)
+    assert bounds.at_spread_by_tag(instance, {"weekend": target}) == {"weekend": 1}
+    relaxed = tag_bound(
+        instance,
+        "weekend",
+        objective="at",
+        cap=target,
+        deadline=time.perf_counter() + 10,
+        num_workers=1,
+    )
+    assert relaxed == 2
+
+
+def test_the_at_spread_stage_is_proven_by_its_relaxation(monkeypatch):
+    """The solve of the six doctors: spread 52.87 (proven by the floors and seat counts), and
+    two doctors at it, proven by the at-spread relaxation (the floors alone prove one) with no
+    search of the stage; the checker agrees on the roster's terms."""
+    run = CpSatModel._run
+
+    def no_at_spread_search(self, expression, budget_s, params, callback, *args, **kwargs):
+        if callback.stage == "at_spread":
+            raise AssertionError("the at-spread stage was searched")
+        return run(self, expression, budget_s, params, callback, *args, **kwargs)
+
+    monkeypatch.setattr(CpSatModel, "_run", no_at_spread_search)
+    result = solve_checked(_six_for_four_weekends())
+    stages = {stage.name: stage for stage in result.stages}
+    assert (stages["spread"].objective, stages["spread"].bound) == (5287, 5287)
+    at_spread = stages["at_spread"]
+    assert (at_spread.status, at_spread.objective, at_spread.bound) == (
+        SolveStatus.OPTIMAL,
+        2,
+        2,
+    )
+    assert result.terms["at_spread"] == 2
+
+
 def _february() -> Scenario:
     doc = tiny_doc(
         4,

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from wachtplanner.solver.instance import Instance
@@ -52,13 +53,20 @@ class FairnessBounds:
             "total": self.total,
         }.get(stage, 0)
 
-    def at_spread(self, instance: Instance, largest: dict[str, int]) -> int:
+    def at_spread(self, instance: Instance, largest: Mapping[str, int]) -> int:
         """Return a bound on the rows at their tag's largest deviation, given those values."""
+        return sum(self.at_spread_by_tag(instance, largest).values())
+
+    def at_spread_by_tag(self, instance: Instance, largest: Mapping[str, int]) -> dict[str, int]:
+        """Per tag, a bound on its rows at its largest deviation.
+
+        Those whose floor is there (no reachable total is nearer), and one at least.
+        """
         forced: dict[str, int] = defaultdict(int)
         for row, floor in zip(instance.targets, self.floors, strict=True):
             if floor >= largest.get(row.tag, 0):
                 forced[row.tag] += 1
-        return sum(max(1, forced[tag]) for tag in largest)
+        return {tag: max(1, forced[tag]) for tag in largest}
 
 
 def reachable_totals(points: list[int], cap: int) -> list[int]:

@@ -9,8 +9,9 @@ previous value as a constraint.
 
 A stage starts from a complete hint: the previous stage's solution, or for the first one the
 rotation's roster completed by CP-SAT itself (every auxiliary variable is a function of the
-``x``). Before a stage runs, the bounds of ``solver.bounds`` are added; a stage whose current
-value already meets its bound is proven without a search.
+``x``). Before a stage runs, the bounds of ``solver.bounds`` are added, raised where they can
+be by the per-tag relaxations of ``relaxation`` (spread, at-spread count, summed deviation); a
+stage whose current value already meets its bound is proven without a search.
 
 Every value reported is CP-SAT's own: each stage's objective and bound as the solver returns
 them, and the final terms from :meth:`CpSatModel.evaluate`, which fixes the ``x`` of the roster
@@ -87,14 +88,16 @@ _AT_BOUNDS_SHARE = 0.8
 the 10-GP subdivision year it needs 3.5-4.1 s of the 7 s this leaves in a 60-s solve (0.5 left
 4.4 s and found none in one run of two); where it finds none (the 50-GP year), the stage's own
 search had not moved the spread in the whole of that time either."""
-_RELAX_SHARE = {"spread": 0.8, "deviation": 0.4}
+_RELAX_SHARE = {"spread": 0.8, "at_spread": 0.5, "deviation": 0.4}
 """Share of a stage's time its per-tag relaxations may take before the search. Most of the
 spread stage's: the relaxations are what prove a spread (the 500-GP quarter's weekend needs
 2.5 s of the 3 s that 0.4 left it, and missed it in one run of two), and the time they leave
 goes to the search. A spread stage that does not search (``_SPREAD_SEARCH_UP_TO``) gives them
 the whole of its share: on the 250-GP year the weekend's relaxation then proves 48.03 points
 in 4.1-4.5 s, and the spread's gap is 1.5 % (27-30 % with 0.8 shared equally with the
-holiday). The deviation stage's neighbourhoods lower its sum."""
+holiday). The at-spread count's relaxations take a few hundredths of a second where they
+prove it (the 50-GP quarter and year); the rest of the stage's share goes to its search. The
+deviation stage's neighbourhoods lower its sum."""
 _EVALUATION_RESERVE_S = 1.0
 """Kept back from the stages for reading the final values, so the time limit holds."""
 _COMPLETION_MARGIN = 1.2
@@ -460,12 +463,16 @@ class CpSatModel:
         Counted in Python rather than by a fixed-roster CP-SAT solve, which costs 4 s on the
         250-GP year; the stage's own search then reports CP-SAT's value.
         """
-        return sum(
-            deviation >= self._largest[row.tag]
-            for row, deviation in zip(
-                self.instance.targets, row_distances(self.instance, chosen), strict=True
-            )
-        )
+        return sum(self._at_largest_by_tag(chosen).values())
+
+    def _at_largest_by_tag(self, chosen: Collection[Pair]) -> dict[str, int]:
+        """Count each tag's rows at its largest deviation (``self._largest``)."""
+        by_tag: dict[str, int] = dict.fromkeys(self._largest, 0)
+        for row, deviation in zip(
+            self.instance.targets, row_distances(self.instance, chosen), strict=True
+        ):
+            by_tag[row.tag] += deviation >= self._largest[row.tag]
+        return by_tag
 
     def _stage_expression(self, name: str, best: Collection[Pair] | None) -> tuple[Expr, int]:
         """Return a stage's expression and its combinatorial lower bound."""
@@ -497,11 +504,17 @@ class CpSatModel:
         of 16.83) needs 4.7 s, and got half of 4.9 s beside the holiday (48.60 against
         46.90), which proved nothing more.
         """
-        if name not in ("spread", "deviation") or best is None or value is None or value <= lower:
+        if name not in _RELAX_SHARE or best is None or value is None or value <= lower:
             return lower
-        summed = name == "deviation"
-        combinatorial = self.bounds.deviation_by_tag if summed else self.bounds.spread_by_tag
-        now = self._by_tag(best, summed=summed)
+        objective = {"spread": "max", "deviation": "sum", "at_spread": "at"}[name]
+        combinatorial: Mapping[str, int]
+        if name == "at_spread":
+            combinatorial = self.bounds.at_spread_by_tag(self.instance, self._largest)
+            now = self._at_largest_by_tag(best)
+        else:
+            summed = name == "deviation"
+            combinatorial = self.bounds.deviation_by_tag if summed else self.bounds.spread_by_tag
+            now = self._by_tag(best, summed=summed)
         by_tag = {tag: combinatorial.get(tag, 0) for tag in sorted(self.fairness.rows_of_tag)}
         above = {tag: now[tag] - bound for tag, bound in by_tag.items() if bound < now[tag]}
         open_tags = sorted(above, key=lambda tag: (above[tag], tag))
@@ -520,16 +533,16 @@ class CpSatModel:
             relaxed = tag_bound(
                 self.instance,
                 tag,
-                objective="sum" if summed else "max",
+                objective=objective,
                 deadline=tag_deadline,
                 num_workers=params.num_workers,
-                cap=self._largest.get(tag) if summed else None,
+                cap=None if name == "spread" else self._largest.get(tag),
                 deterministic_s=None
                 if deterministic is None
                 else deterministic * above[tag] / sum(above.values()),
             )
             by_tag[tag] = max(relaxed, by_tag[tag])
-        if not summed:
+        if name == "spread":
             for tag, bound in by_tag.items():
                 self.model.add(self.fairness.tag_max[tag] >= bound)
             self._spread_bounds = by_tag
