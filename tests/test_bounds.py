@@ -25,11 +25,11 @@ def test_reachable_totals_by_hand():
     assert min(abs(t - 4728) for t in totals) == 1608
 
 
-def _four_weekends():
-    """Four doctors, the four weekends of February 2027 (79.3 points each: 61 h x 1.3), one
-    doctor each; no spacing rule, so seats never run short."""
+def _four_weekends(doctors: int = 4) -> Scenario:
+    """The four weekends of February 2027 (79.3 points each: 61 h x 1.3), one doctor each,
+    among ``doctors`` doctors; no spacing rule, so no doctor is kept from a second one."""
     doc = tiny_doc(
-        4,
+        doctors,
         horizon={"start": "2027-02-01", "end": "2027-02-28"},
         shift_types=[dict(WEEKEND)],
         rules={"min_days_between_weekends": None},
@@ -71,24 +71,13 @@ def test_bounds_never_exceed_what_a_roster_reaches(demo_solved):
     assert spread.gap <= 0.02
 
 
-def _six_for_four_weekends() -> Scenario:
-    """Six doctors, the four weekends of February 2027 (79.3 points each), one doctor each."""
-    doc = tiny_doc(
-        6,
-        horizon={"start": "2027-02-01", "end": "2027-02-28"},
-        shift_types=[dict(WEEKEND)],
-        rules={"min_days_between_weekends": None},
-    )
-    return scenario_of(doc)
-
-
 def test_the_at_spread_relaxation_counts_the_doctors_seats_leave_without():
     """By hand: each target is 4 x 79.30 / 6 = 52.87 points. A weekend puts a doctor 26.43
     above, none 52.87 below, two 105.73 above; so with the largest deviation held at 52.87
     every doctor does at most one weekend, and the four seats leave two doctors with none:
     two rows at 52.87. Each row's floor is 26.43 (one weekend), so the floors alone only say
     one (whoever sits at the largest value)."""
-    scenario = _six_for_four_weekends()
+    scenario = _four_weekends(6)
     instance = compile_instance(scenario, expand_shifts(scenario))
     (target,) = {row.target_centi for row in instance.targets}
     assert target == 5287
@@ -117,7 +106,7 @@ def test_the_at_spread_stage_is_proven_by_its_relaxation(monkeypatch):
         return run(self, expression, budget_s, params, callback, *args, **kwargs)
 
     monkeypatch.setattr(CpSatModel, "_run", no_at_spread_search)
-    result = solve_checked(_six_for_four_weekends())
+    result = solve_checked(_four_weekends(6))
     stages = {stage.name: stage for stage in result.stages}
     assert (stages["spread"].objective, stages["spread"].bound) == (5287, 5287)
     at_spread = stages["at_spread"]
