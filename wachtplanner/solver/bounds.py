@@ -94,42 +94,13 @@ class _Row:
 
 def _groups(instance: Instance, tag: str) -> list[tuple[list[int], int]]:
     """Return (row indices, points to share) per group of doctors sharing the tag's shifts."""
-    parent: dict[int, int] = {}
-
-    def find(item: int) -> int:
-        while parent.setdefault(item, item) != item:
-            parent[item] = parent[parent[item]]
-            item = parent[item]
-        return item
-
-    points_of_doctor: dict[int, int] = defaultdict(int)
-    shared: list[tuple[int, int]] = []
-    for s_idx, tags in enumerate(instance.tag_points):
-        if tag not in tags:
-            continue
-        doctors = instance.doctors_of_shift[s_idx]
-        shared.append((s_idx, doctors[0] if doctors else -1))
-        for d_idx in doctors:
-            parent.setdefault(d_idx, d_idx)
-            if d_idx != doctors[0]:
-                parent[find(d_idx)] = find(doctors[0])
-    for s_idx, anchor in shared:
-        if anchor >= 0:
-            points_of_doctor[find(anchor)] += (
-                instance.tag_points[s_idx][tag] * instance.shifts[s_idx].need
-            )
-    members: dict[int, list[int]] = defaultdict(list)
-    loose: list[int] = []
-    for row_idx, row in enumerate(instance.targets):
-        if row.tag != tag:
-            continue
-        if row.doctor_idx in parent:
-            members[find(row.doctor_idx)].append(row_idx)
-        else:
-            loose.append(row_idx)
-    groups = [(rows, points_of_doctor[root]) for root, rows in members.items()]
-    groups += [([r], 0) for r in loose]
-    return groups
+    return [
+        (
+            list(group.rows),
+            sum(instance.tag_points[s][tag] * instance.shifts[s].need for s in group.shifts),
+        )
+        for group in instance.tag_groups(tag)
+    ]
 
 
 def _group_feasible(rows: list[_Row], total: int, within: int) -> bool:

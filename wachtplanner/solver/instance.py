@@ -7,7 +7,7 @@ the supervisor-reachability part of supervision. No OR-Tools here.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -185,6 +185,42 @@ class Instance:
         shift_index = {sh.shift_id: n for n, sh in enumerate(self.shifts)}
         return [(index[d], shift_index[sh]) for sh, d in assignments]
 
+    def tag_groups(self, tag: str) -> list[TagGroup]:
+        """Return the tag's rows by group of doctors who share its shifts, with those shifts.
+
+        Doctors are in one group when a chain of the tag's shifts links them (an area's
+        weeknights, the post's weekends); no shift of a group can go to a doctor of another.
+        A row of a doctor with none of the tag's shifts is a group of its own, without shifts.
+        """
+        parent: dict[int, int] = {}
+
+        def find(item: int) -> int:
+            while parent.setdefault(item, item) != item:
+                parent[item] = parent[parent[item]]
+                item = parent[item]
+            return item
+
+        tagged = [s for s, tags in enumerate(self.tag_points) if tag in tags]
+        for s in tagged:
+            doctors = self.doctors_of_shift[s]
+            for d in doctors:
+                parent.setdefault(d, d)
+                parent[find(d)] = find(doctors[0])
+        rows: dict[int, list[int]] = defaultdict(list)
+        loose: list[TagGroup] = []
+        for r, row in enumerate(self.targets):
+            if row.tag != tag:
+                continue
+            if row.doctor_idx in parent:
+                rows[find(row.doctor_idx)].append(r)
+            else:
+                loose.append(TagGroup((r,), ()))
+        shifts: dict[int, list[int]] = defaultdict(list)
+        for s in tagged:
+            if self.doctors_of_shift[s]:
+                shifts[find(self.doctors_of_shift[s][0])].append(s)
+        return [TagGroup(tuple(rows[root]), tuple(shifts[root])) for root in rows] + loose
+
     def roster_of(self, chosen: Iterable[tuple[int, int]]) -> Roster:
         """Return (doctor_idx, shift_idx) pairs as a roster, in time order."""
         ordered = sorted(
@@ -197,6 +233,14 @@ class Instance:
                 for d, s in ordered
             )
         )
+
+
+@dataclass(frozen=True)
+class TagGroup:
+    """Rows of a tag (indices into ``Instance.targets``) and the tag's shifts they share."""
+
+    rows: tuple[int, ...]
+    shifts: tuple[int, ...]
 
 
 @dataclass(frozen=True)

@@ -29,45 +29,13 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from wachtplanner.solver.instance import Instance, interval_cliques
-
-
-@dataclass(frozen=True)
-class _Group:
-    rows: list[int]
-    shifts: list[int]
-
-
-def _groups(instance: Instance, tag: str) -> list[_Group]:
-    parent: dict[int, int] = {}
-
-    def find(item: int) -> int:
-        while parent.setdefault(item, item) != item:
-            parent[item] = parent[parent[item]]
-            item = parent[item]
-        return item
-
-    tagged = [s for s, tags in enumerate(instance.tag_points) if tag in tags]
-    for s in tagged:
-        doctors = instance.doctors_of_shift[s]
-        for d in doctors:
-            parent.setdefault(d, d)
-            parent[find(d)] = find(doctors[0])
-    rows: dict[int, list[int]] = defaultdict(list)
-    shifts: dict[int, list[int]] = defaultdict(list)
-    for r, row in enumerate(instance.targets):
-        if row.tag == tag and row.doctor_idx in parent:
-            rows[find(row.doctor_idx)].append(r)
-    for s in tagged:
-        if instance.doctors_of_shift[s]:
-            shifts[find(instance.doctors_of_shift[s][0])].append(s)
-    return [_Group(rows[root], shifts[root]) for root in rows if shifts[root]]
+from wachtplanner.solver.instance import Instance, TagGroup, interval_cliques
 
 
 def _group_bound_counts(
     instance: Instance,
     tag: str,
-    group: _Group,
+    group: TagGroup,
     *,
     objective: str,
     cap: int | None,
@@ -205,7 +173,7 @@ def _bound(
 def _group_bound_shifts(
     instance: Instance,
     tag: str,
-    group: _Group,
+    group: TagGroup,
     *,
     objective: str,
     cap: int | None,
@@ -250,7 +218,7 @@ def _group_bound_shifts(
     return _bound(model, time_limit_s, num_workers, deterministic_s)
 
 
-def _conflicts(instance: Instance, group: _Group) -> bool:
+def _conflicts(instance: Instance, group: TagGroup) -> bool:
     """Return whether two of the group's shifts cannot go to one doctor (overlap or rest)."""
     rest_min = round(instance.scenario.rules.min_rest_hours * 60)
     return bool(
@@ -278,18 +246,18 @@ def tag_bound(
     With ``deterministic_s`` the groups share that much deterministic time instead (tests).
     """
     bounds = []
-    groups = _groups(instance, tag)
+    groups = instance.tag_groups(tag)
     if objective == "at":
         assert cap is not None
-        # A doctor with none of the tag's shifts sits at their whole target, in no group.
-        grouped = {r for group in groups for r in group.rows}
+        # A doctor with none of the tag's shifts sits at their whole target, alone.
         bounds.append(
             sum(
                 1
-                for r, row in enumerate(instance.targets)
-                if row.tag == tag and r not in grouped and row.target_centi >= cap
+                for group in groups
+                if not group.shifts and instance.targets[group.rows[0]].target_centi >= cap
             )
         )
+    groups = [group for group in groups if group.shifts]
     for position, group in enumerate(groups):
         remaining = deadline - time.perf_counter()
         if remaining <= 0.05:
