@@ -525,7 +525,7 @@ class CpSatModel:
             if params.deterministic_time is None
             else params.deterministic_time / len(STAGES) * _RELAX_SHARE[name]
         )
-        left_above = sum(above.values())
+        total_above = left_above = sum(above.values())
         for tag in open_tags:
             share = above[tag] / left_above
             left_above -= above[tag]
@@ -539,7 +539,7 @@ class CpSatModel:
                 cap=None if name == "spread" else self._largest.get(tag),
                 deterministic_s=None
                 if deterministic is None
-                else deterministic * above[tag] / sum(above.values()),
+                else deterministic * above[tag] / total_above,
             )
             by_tag[tag] = max(relaxed, by_tag[tag])
         if name == "spread":
@@ -619,7 +619,7 @@ class CpSatModel:
             if best is not None and current.get(term, lower) > lower:
                 relax_s = (deadline - time.perf_counter()) * _STAGE_SHARE[name]
                 # A spread stage that will not search gives its relaxations the whole of it.
-                will_search = name != "spread" or len(self.x) <= _SPREAD_SEARCH_UP_TO
+                will_search = name != "spread" or self._searches_spread
                 relax_share = _RELAX_SHARE.get(name, 0) if will_search else 1.0
                 relax_until = time.perf_counter() + relax_s * relax_share
                 lower = self._relaxed_bound(
@@ -644,8 +644,7 @@ class CpSatModel:
                 continue
             remaining = deadline - time.perf_counter()
             if best is not None and (
-                remaining < _MIN_STAGE_S
-                or (name == "spread" and len(self.x) > _SPREAD_SEARCH_UP_TO)
+                remaining < _MIN_STAGE_S or (name == "spread" and not self._searches_spread)
             ):
                 # No time left, or a spread search that would not move it: the roster's value,
                 # and the time its relaxations took.
@@ -777,6 +776,11 @@ class CpSatModel:
             tuple(results),
             first_at,
         )
+
+    @property
+    def _searches_spread(self) -> bool:
+        """Return whether the spread stage searches (``_SPREAD_SEARCH_UP_TO``)."""
+        return len(self.x) <= _SPREAD_SEARCH_UP_TO
 
     @staticmethod
     def _within_gap(value: int, bound: int) -> bool:
