@@ -292,3 +292,18 @@ def test_the_spread_stage_searches_on_where_no_roster_at_the_bounds_is_found(mon
     (stage,) = solved.stages
     assert asked == [False, True]
     assert (stage.status, stage.objective, stage.bound) == (SolveStatus.OPTIMAL, 0, 0)
+
+
+def test_the_stages_keep_back_what_reading_the_start_took():
+    """Reading every value of a solution takes 0.93 s on the 500-GP year; the stages end early
+    enough for 1.5 times the start's reading, where that is over the fixed 1.0 s."""
+    model, chosen = _unbalanced_february()
+    assert model.reading_s == 0.0
+    assert model.evaluate(chosen, FAST, both_ways=False) is not None
+    assert model.reading_s > 0.0
+    # Under 1.0 / 1.5 s of reading the fixed reserve holds: 100 - 1.0 - 1.5 x 2.0 = 96.0.
+    model.reading_s = 0.5
+    assert model._deadline(0.0, 100.0, after_s=2.0) == pytest.approx(96.0)
+    # 1.5 x 2.4 = 3.6 s kept back for reading: 100 - 3.6 - 1.5 x 2.0 = 93.4.
+    model.reading_s = 2.4
+    assert model._deadline(0.0, 100.0, after_s=2.0) == pytest.approx(93.4)

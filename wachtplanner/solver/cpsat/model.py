@@ -99,7 +99,12 @@ holiday). The at-spread count's relaxations take a few hundredths of a second wh
 prove it (the 50-GP quarter and year); the rest of the stage's share goes to its search. The
 deviation stage's neighbourhoods lower its sum."""
 _EVALUATION_RESERVE_S = 1.0
-"""Kept back from the stages for reading the final values, so the time limit holds."""
+"""Kept back from the stages for reading the final values, so the time limit holds; at least
+``_READING_MARGIN`` times what reading the start's values took, where that was longer."""
+_READING_MARGIN = 1.5
+"""Reading every term's and penalty's value from a solution takes 0.93 s on the 500-GP year
+(its soft penalty sums 563 671 terms), and more on a busier machine: with the reserve fixed
+at 1.0 s that solve once ended 0.25 s over its 60 s. The start's reading is measured."""
 _COMPLETION_MARGIN = 1.2
 """A neighbourhood search stops this many fixed-roster solves before its stage ends: the
 roster it found is completed by one (2.4 s on the 500-GP year with its light presolve)."""
@@ -204,6 +209,8 @@ class CpSatModel:
         self._largest: dict[str, int] = {}
         self.evaluation_s = 0.0
         """How long the last :meth:`evaluate` took (the final one must fit the time limit)."""
+        self.reading_s = 0.0
+        """The longest reading of every value from a solution so far (:meth:`_read`)."""
         self._fixed_solve_s = 0.0
         """The longest fixed-roster solve so far (a neighbourhood search ends with one)."""
         self._hint_values: list[int] | None = None
@@ -316,12 +323,7 @@ class CpSatModel:
                     return None
                 if sense != -1:
                     self._hint_values = list(solver.response_proto.solution)
-                values.append(
-                    (
-                        {name: int(solver.value(expr)) for name, expr in expressions.items()},
-                        {name: int(solver.value(expr)) for name, expr in self.penalties.items()},
-                    )
-                )
+                values.append(self._read(solver, expressions))
         self.evaluation_s = time.perf_counter() - started
         if values[0] != values[-1]:
             raise SolverError(
@@ -330,6 +332,18 @@ class CpSatModel:
                 f"{values[1]}"
             )
         return values[0]
+
+    def _read(
+        self, solver: cp_model.CpSolver, expressions: Mapping[str, Expr]
+    ) -> tuple[dict[str, int], dict[str, int]]:
+        """Return the terms' and every penalty's values in a solution; the time is kept."""
+        started = time.perf_counter()
+        values = (
+            {name: int(solver.value(expr)) for name, expr in expressions.items()},
+            {name: int(solver.value(expr)) for name, expr in self.penalties.items()},
+        )
+        self.reading_s = max(self.reading_s, time.perf_counter() - started)
+        return values
 
     def hint(self, chosen: Collection[Pair], params: SolverParams) -> bool:
         """Hint a complete assignment, every auxiliary variable included; False if invalid."""
@@ -595,7 +609,7 @@ class CpSatModel:
                 self._hint_all(self._hint_values)
         # The final values come from the last solve (see ``_final_values``): what is kept back
         # is for reading them, and for the caller's checker.
-        deadline = clock + params.time_limit_s - _EVALUATION_RESERVE_S - 1.5 * after_s
+        deadline = self._deadline(clock, params.time_limit_s, after_s)
         results = _Results(stage_done)
         overrun = 0.0
         last_solver: cp_model.CpSolver | None = None
@@ -776,6 +790,15 @@ class CpSatModel:
             tuple(results),
             first_at,
         )
+
+    def _deadline(self, clock: float, time_limit_s: float, after_s: float) -> float:
+        """Return when the stages must end.
+
+        What reading the final values takes is kept back, and ``after_s`` (the caller's
+        checker) with half again to spare.
+        """
+        reserve_s = max(_EVALUATION_RESERVE_S, _READING_MARGIN * self.reading_s)
+        return clock + time_limit_s - reserve_s - 1.5 * after_s
 
     @property
     def _searches_spread(self) -> bool:
@@ -990,14 +1013,15 @@ class CpSatModel:
             return {**start_values[0], **at_spread}, start_values[1]
         elif last_solver is not None:
             complete = len(last_solver.response_proto.solution) == len(self.model.proto.variables)
-            values = {
-                name: int(last_solver.value(expression))
-                for name, expression in self._expressions().items()
-                if complete or name != "at_spread"
-            }
-            return {**at_spread, **values}, {
-                name: int(last_solver.value(expr)) for name, expr in self.penalties.items()
-            }
+            values, penalties = self._read(
+                last_solver,
+                {
+                    name: expression
+                    for name, expression in self._expressions().items()
+                    if complete or name != "at_spread"
+                },
+            )
+            return {**at_spread, **values}, penalties
         else:
             evaluated = self.evaluate(best, params, limit_s=max(1.0, left_s), both_ways=False)
         if evaluated is None:
