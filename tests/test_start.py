@@ -20,6 +20,7 @@ from benchmarks.generate import generate
 from tests.helpers import FAST, scenario_of
 from wachtplanner.evaluation.objective import evaluate_roster
 from wachtplanner.expand import expand_shifts
+from wachtplanner.stats.quality import roster_quality
 from wachtplanner.solver import apart, api
 from wachtplanner.solver.cpsat import lns
 from wachtplanner.solver.cpsat.constraints import RULE_BUILDERS
@@ -61,21 +62,31 @@ def test_the_soft_aware_rotation_catches_up_by_points_at_the_end():
     assert 0 < with_catch_up < without
 
 
-def test_over_levels_in_a_neighbourhood_are_the_python_values(quarter):
+@pytest.mark.parametrize("total_under", [None, 1000])
+def test_over_levels_in_a_neighbourhood_are_the_python_values(quarter, total_under):
     """A neighbourhood's own model gives each doctor the repair's value that the plain-Python
-    count gives: scale x the points over their row's cap, plus one per row at its level."""
+    count gives: scale x the points over their row's cap, plus one per row at its level (and,
+    with a total level 10 points under the largest total deviation, scale x the points over
+    it)."""
     literal = set(greedy_roster(quarter, literal=True).chosen)
     aware = set(greedy_roster(quarter).chosen)
     caps = lns._Caps.of(quarter, literal)
     scale = len(quarter.targets) + 1
-    python = over_levels(quarter, aware, caps.tag_max, caps.max_excess, scale)
+    total_level = None
+    if total_under is not None:
+        total_level = lns._Caps.of(quarter, aware).total_max - total_under
+    python = over_levels(quarter, aware, caps.tag_max, caps.max_excess, scale, total_level)
     assert sum(python.values()) >= scale  # some row is over: the values are not all zero
+    if total_level is not None:
+        rows_only = over_levels(quarter, aware, caps.tag_max, caps.max_excess, scale)
+        assert sum(python.values()) >= sum(rows_only.values()) + total_under * scale
     stage = lns.Stage(
         lns.OVER_LEVELS,
         ("max_excess", "sum_excess"),
         levels=caps.tag_max,
         excess=caps.max_excess,
         scale=scale,
+        total_level=total_level,
     )
     doctors = frozenset(range(0, len(quarter.doctors), 2))
     part = lns._Part(
@@ -309,3 +320,34 @@ def test_a_start_process_whose_solve_is_gone_removes_its_folder(quarter, tmp_pat
     assert taken.exists()
     apart.main(given, taken, parent=os.getppid() + 1)
     assert not folder.exists()
+
+
+def test_the_largest_total_deviation_is_lowered_with_every_tag_kept(quarter):
+    """From the soft-aware rotation, re-planning the doctor who holds the largest |total
+    deviation| with one colleague at a time lowers it, while no tag's largest deviation, nor
+    the largest excess, rises; the checker passes the roster and computes the same figures."""
+    aware = set(greedy_roster(quarter).chosen)
+    before = lns._Caps.of(quarter, aware)
+    params = FAST.model_copy(update={"deterministic_time": 20.0, "time_limit_s": 600})
+    lowered = lns.lower_largest_total(
+        quarter,
+        aware,
+        rules=frozenset(RULE_BUILDERS),
+        until=time.perf_counter() + 60,
+        params=params,
+        deterministic_s=2.0,
+    )
+    after = lns._Caps.of(quarter, lowered)
+    assert after.total_max < before.total_max
+    assert all(after.tag_max[tag] <= level for tag, level in before.tag_max.items())
+    assert after.max_excess <= before.max_excess
+    evaluation = evaluate_roster(
+        quarter.scenario,
+        quarter.shifts,
+        quarter.roster_of(sorted(lowered)),
+        quarter.fairness_targets,
+        quarter.load,
+    )
+    assert not evaluation.hard_violations
+    quality = roster_quality(quarter.shifts, quarter.roster_of(sorted(lowered)), evaluation)
+    assert quality.largest_total_deviation == pytest.approx(after.total_max / 100)

@@ -178,6 +178,8 @@ class Stage:
     """The ``over_levels`` repair's largest excess over a row's band."""
     scale: int = 1
     """The ``over_levels`` repair's weight of a centi-point over against a row at a level."""
+    total_level: int | None = None
+    """The ``over_levels`` repair's largest |total deviation| of a doctor, where it has one."""
 
 
 class Neighbourhoods:
@@ -436,7 +438,12 @@ class _Part:
         elif stage.name == OVER_LEVELS:
             assert stage.levels is not None
             self.by_doctor = build_over_levels(
-                self.built.ctx, fairness, stage.levels, stage.excess, stage.scale
+                self.built.ctx,
+                fairness,
+                stage.levels,
+                stage.excess,
+                stage.scale,
+                stage.total_level,
             )
             self.expression = cp_model.LinearExpr.sum(list(self.by_doctor.values()))
         else:
@@ -714,3 +721,73 @@ def bring_under(
         )
         chosen, value = outcome.chosen, outcome.value
     return chosen if value < scale else None
+
+
+def lower_largest_total(
+    instance: Instance,
+    chosen: set[Pair],
+    *,
+    rules: frozenset[str],
+    until: float,
+    params: SolverParams,
+    deterministic_s: float | None = None,
+) -> set[Pair]:
+    """Return ``chosen`` with its largest |total deviation| of a doctor lowered where it can be.
+
+    The largest total deviation is a figure a coordinator reads, and one doctor holds it: no
+    stage lowers it, and the neighbourhoods only keep it. Here the doctor who holds it is
+    re-planned with each colleague in turn (by their total deviation, the other way first),
+    each tag's largest deviation, the largest excess and the count at those kept
+    (``build_over_levels`` with a total level just under it), until a pair takes it below; then
+    the next doctor who holds the largest. Stops at ``until`` or where no colleague helps. On
+    the 50-GP year's start, 2 of the 51 colleagues of the doctor at 85.85 points could take it
+    under: a neighbourhood of four drawn around them found neither in 88 steps (10 s).
+    """
+    neighbourhoods = Neighbourhoods(instance, params.random_seed)
+    if not neighbourhoods.applies():
+        return chosen
+    scale = len(instance.targets) + 1
+    step_deterministic = None if deterministic_s is None else _STEP_DETERMINISTIC
+    spent = 0.0
+    best = set(chosen)
+    while time.perf_counter() < until:
+        caps = _Caps.of(instance, best)
+        totals: dict[int, int] = {}
+        for row, deviation in zip(instance.targets, caps.deviations, strict=True):
+            totals[row.doctor_idx] = totals.get(row.doctor_idx, 0) + deviation
+        holder = max(totals, key=lambda d: (abs(totals[d]), -d))
+        stage = Stage(
+            OVER_LEVELS,
+            ("max_excess", "sum_excess"),
+            levels=caps.tag_max,
+            excess=caps.max_excess,
+            scale=scale,
+            total_level=caps.total_max - 1,
+        )
+        side = 1 if totals[holder] > 0 else -1
+        partners = sorted(
+            (d for d in neighbourhoods.active if d not in neighbourhoods._group[holder]),
+            key=lambda d: (side * totals.get(d, 0), d),
+        )
+        lowered = False
+        for partner in partners:
+            limit_s = min(_STEP_LIMITS_S[0], until - time.perf_counter())
+            if limit_s < _MIN_STEP_S or (deterministic_s is not None and spent >= deterministic_s):
+                break
+            doctors = neighbourhoods._group[holder] | neighbourhoods._group[partner]
+            part = _Part(instance, doctors, best, rules, frozenset(), stage, caps)
+            fixed, now = part.now(params.random_seed)
+            code, solver = _search(part, limit_s, params.random_seed, step_deterministic, 1)
+            spent += max(
+                _STEP_CHARGE,
+                solver.response_proto.deterministic_time + fixed.response_proto.deterministic_time,
+            )
+            if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) and (
+                int(solver.value(part.expression)) < min(now, scale)
+            ):
+                best = {pair for pair in best if pair[0] not in doctors} | part.chosen(solver)
+                lowered = True
+                break
+        if not lowered:
+            break
+    return best

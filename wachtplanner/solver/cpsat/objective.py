@@ -65,6 +65,8 @@ class FairnessTerms:
     max_excess: cp_model.IntVar | None = None
     at_spread: Expr | None = None
     total_of_doctor: dict[int, Expr] = field(default_factory=dict)
+    total_top: dict[int, int] = field(default_factory=dict)
+    """Each doctor's largest possible |total deviation|."""
 
 
 def build_fairness(ctx: BuildContext) -> FairnessTerms:
@@ -120,6 +122,7 @@ def build_fairness(ctx: BuildContext) -> FairnessTerms:
         distance = model.new_int_var(0, total_top[d_idx], f"total[{d_idx}]")
         model.add_abs_equality(distance, cp_model.LinearExpr.sum(parts))
         terms.total_of_doctor[d_idx] = distance
+        terms.total_top[d_idx] = total_top[d_idx]
     return terms
 
 
@@ -151,19 +154,32 @@ def build_at_spread(
 
 
 def build_over_levels(
-    ctx: BuildContext, terms: FairnessTerms, levels: Mapping[str, int], excess: int, scale: int
+    ctx: BuildContext,
+    terms: FairnessTerms,
+    levels: Mapping[str, int],
+    excess: int,
+    scale: int,
+    total_level: int | None = None,
 ) -> dict[int, Expr]:
-    """Return each doctor's sum over their rows of scale x over_r + at_r.
+    """Return each doctor's sum over their rows of scale x over_r + at_r (+ scale x over_total).
 
     over_r = max(0, abs_r - min(levels[tag], band_r + excess)) and at_r = [abs_r >= levels[tag]],
     each exact. With ``scale`` above the number of rows, a total below ``scale`` means that no
     row is above ``levels[tag]`` or more than ``excess`` outside its band (the roster's spread
     per tag and largest excess are at most those of the roster the levels come from), and the
     total is then how many rows sit at the levels (its at-spread count, where every tag's largest
-    deviation is its level).
+    deviation is its level). With ``total_level``, over_total = max(0, |total deviation| -
+    total_level) of the doctor counts as a row's over does.
     """
     model = ctx.model
     parts: dict[int, list[Expr]] = defaultdict(list)
+    if total_level is not None:
+        for d_idx, total in terms.total_of_doctor.items():
+            top = terms.total_top[d_idx]
+            if top > total_level:
+                over = model.new_int_var(0, top - total_level, "")
+                model.add_max_equality(over, [0, total - total_level])
+                parts[d_idx].append(scale * over)
     for row_idx, row in enumerate(ctx.instance.targets):
         level = levels[row.tag]
         cap = row_cap(level, row.band_centi, excess)
@@ -191,13 +207,19 @@ def over_levels(
     levels: Mapping[str, int],
     excess: int,
     scale: int,
+    total_level: int | None = None,
 ) -> dict[int, int]:
     """Return each doctor's part of :func:`build_over_levels` for a roster (in Python)."""
     parts: dict[int, int] = defaultdict(int)
-    for row, distance in zip(instance.targets, row_distances(instance, chosen), strict=True):
+    totals: dict[int, int] = defaultdict(int)
+    for row, deviation in zip(instance.targets, row_deviations(instance, chosen), strict=True):
         level = levels[row.tag]
         cap = row_cap(level, row.band_centi, excess)
-        parts[row.doctor_idx] += _over_level(distance, level, cap, scale)
+        parts[row.doctor_idx] += _over_level(abs(deviation), level, cap, scale)
+        totals[row.doctor_idx] += deviation
+    if total_level is not None:
+        for d_idx, total in totals.items():
+            parts[d_idx] += scale * max(0, abs(total) - total_level)
     return dict(parts)
 
 
