@@ -20,7 +20,6 @@ from benchmarks.generate import generate
 from tests.helpers import FAST, scenario_of
 from wachtplanner.evaluation.objective import evaluate_roster
 from wachtplanner.expand import expand_shifts
-from wachtplanner.stats.quality import roster_quality
 from wachtplanner.solver import apart, api
 from wachtplanner.solver.cpsat import lns
 from wachtplanner.solver.cpsat.constraints import RULE_BUILDERS
@@ -33,6 +32,7 @@ from wachtplanner.solver.cpsat.objective import (
 )
 from wachtplanner.solver.greedy import greedy_roster
 from wachtplanner.solver.instance import Instance, compile_instance
+from wachtplanner.stats.quality import roster_quality
 
 
 @pytest.fixture(scope="module")
@@ -322,14 +322,16 @@ def test_a_start_process_whose_solve_is_gone_removes_its_folder(quarter, tmp_pat
     assert not folder.exists()
 
 
-def test_the_largest_total_deviation_is_lowered_with_every_tag_kept(quarter):
-    """From the soft-aware rotation, re-planning the doctor who holds the largest |total
-    deviation| with one colleague at a time lowers it, while no tag's largest deviation, nor
-    the largest excess, rises; the checker passes the roster and computes the same figures."""
+def test_the_largest_deviations_are_lowered_and_none_rises(quarter):
+    """From the soft-aware rotation, re-planning the doctor who holds a tag's largest
+    deviation, or the largest |total deviation|, with one colleague at a time lowers the
+    spread and the largest total (measured: weekend 69.58 to 34.79 points, total 78.29 to
+    40.34), while no tag's largest deviation, nor the largest excess, rises; the checker passes
+    the roster and computes the same largest total."""
     aware = set(greedy_roster(quarter).chosen)
     before = lns._Caps.of(quarter, aware)
     params = FAST.model_copy(update={"deterministic_time": 20.0, "time_limit_s": 600})
-    lowered = lns.lower_largest_total(
+    lowered = lns.lower_largest(
         quarter,
         aware,
         rules=frozenset(RULE_BUILDERS),
@@ -339,6 +341,7 @@ def test_the_largest_total_deviation_is_lowered_with_every_tag_kept(quarter):
     )
     after = lns._Caps.of(quarter, lowered)
     assert after.total_max < before.total_max
+    assert sum(after.tag_max.values()) < sum(before.tag_max.values())
     assert all(after.tag_max[tag] <= level for tag, level in before.tag_max.items())
     assert after.max_excess <= before.max_excess
     evaluation = evaluate_roster(

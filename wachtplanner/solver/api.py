@@ -21,7 +21,7 @@ from wachtplanner.exceptions import Issue, RosterError, ScenarioInfeasibleError,
 from wachtplanner.expand import ShiftInstance, expand_shifts
 from wachtplanner.result import Result, SolveStatus, scenario_hash
 from wachtplanner.solver.cpsat.constraints import RULE_BUILDERS
-from wachtplanner.solver.cpsat.lns import bring_under, lower_largest_total
+from wachtplanner.solver.cpsat.lns import bring_under, lower_largest
 from wachtplanner.solver.cpsat.model import (
     STAGES,
     TERM_OF_STAGE,
@@ -55,7 +55,7 @@ _REPAIR_SHARE = 0.1
 deviations may take (1.8 points over in 3 rows on the 250-GP year, 5.3 in 4 rows on the 500-GP
 year: 2.0-5.1 s and 2.7 s)."""
 _LOWER_SHARE = 0.1
-"""Share of the time limit for lowering the start's largest total deviation (``_lowered``)."""
+"""Share of the time limit for lowering the start's largest deviations (``_lowered``)."""
 
 
 def _check_fixed(
@@ -145,19 +145,19 @@ Judged = tuple[GreedyRoster, dict[str, int] | None]
 
 
 def _lowered(instance: Instance, start: Judged, params: SolverParams) -> Judged:
-    """Return the start with its largest total deviation lowered (``lns.lower_largest_total``).
+    """Return the start with each tag's largest deviation and the largest total lowered.
 
-    Each tag's largest deviation and the largest excess are kept, so the start stays ahead
-    of the rotations by the start order's first terms; its soft penalty may rise a little
-    (on the 50-GP year 16 069 to 16 352, with the largest total from 85.85 to 79.24 points and
-    the weekend's largest deviation from 47.30 to 37.13 in 10 s), which the soft stage lowers.
-    Kept only where the checker passes it.
+    ``lns.lower_largest``: no level rises, so the start stays ahead of the rotations by the
+    start order's first terms; its soft penalty may rise a little (on the 50-GP year 16 069 to
+    16 352, with the largest total from 85.85 to 79.24 points and the weekend's largest
+    deviation from 47.30 to 37.13 in 10 s), which the soft stage lowers. Kept only where the
+    checker passes it.
     """
     rotation, _ = start
     deterministic_s = (
         None if params.deterministic_time is None else params.deterministic_time * _LOWER_SHARE
     )
-    lowered = lower_largest_total(
+    lowered = lower_largest(
         instance,
         set(rotation.chosen),
         rules=frozenset(RULE_BUILDERS),
