@@ -90,6 +90,10 @@ _FORGET = 0.9
 """Weight of the past in each level's rate, per step (later gains come slower)."""
 _CAPPED_STAGES = ("max_excess", "spread", "at_spread")
 """Earlier stages of a largest value (or a count at it): a neighbourhood keeps them by caps."""
+_PARTNERS = 48
+"""Colleagues a doctor who holds a largest deviation is re-planned with, the furthest off
+target the other way first (``lower_largest``): on the 250-GP year one holder's 249 took the
+whole budget, and the levels after it were never tried."""
 _TARGETED_SHARE = 0.4
 """Share of neighbourhoods built around a doctor drawn by their own penalty."""
 _SHIFT_SHARE = 0.35
@@ -211,6 +215,10 @@ class Neighbourhoods:
                 for member in merged:
                     linked[member] = merged
         self._group = {d: frozenset(members) for d, members in linked.items()}
+
+    def group(self, d_idx: int) -> frozenset[int]:
+        """Return the doctor with their trainee or supervisor (re-planned together)."""
+        return self._group[d_idx]
 
     def applies(self) -> bool:
         """Return whether the model has enough doctors for a neighbourhood to be a part."""
@@ -731,6 +739,7 @@ def lower_largest(
     until: float,
     params: SolverParams,
     deterministic_s: float | None = None,
+    summed_cap: int | None = None,
 ) -> set[Pair]:
     """Return ``chosen`` with each tag's largest deviation, then the largest total, lowered.
 
@@ -742,7 +751,9 @@ def lower_largest(
     centi-point under the roster's, every other tag's largest deviation, the largest excess
     and the largest total kept. A pair that takes the doctor under is kept, and the levels are
     read again; a level no colleague takes anyone under is not tried again. Stops at ``until``
-    (or ``deterministic_s``) or where nothing is lowered.
+    (or ``deterministic_s``) or where nothing is lowered. Among a pair's rosters under the
+    levels, the one of the least summed deviation per tag; a pair that takes the roster's
+    summed deviation above ``summed_cap`` is passed over for the next colleague.
 
     On the 50-GP year's start 2 of the 51 colleagues of the doctor at the largest total (85.85
     points) could take it under, where a neighbourhood of four drawn around them found neither
@@ -762,10 +773,14 @@ def lower_largest(
     """Levels (a tag, or "" for the total, and the value) that no pair took anyone under."""
 
     def budget_left() -> float:
-        limit_s = min(_STEP_LIMITS_S[0], until - time.perf_counter())
-        if deterministic_s is not None and spent >= deterministic_s:
-            return 0.0
-        return limit_s
+        """Return a pair search's wall-clock limit, or 0 once the budget is spent.
+
+        With a deterministic budget the wall clock is only a safety net (tests repeat exactly).
+        """
+        left_s = until - time.perf_counter()
+        if deterministic_s is None:
+            return min(_STEP_LIMITS_S[0], left_s)
+        return left_s if spent < deterministic_s else 0.0
 
     while budget_left() >= _MIN_STEP_S:
         caps = _Caps.of(instance, best)
@@ -793,17 +808,18 @@ def lower_largest(
                 excess=caps.max_excess,
                 scale=scale,
                 total_level=caps.total_max - (0 if what else 1),
+                then="deviation",
             )
             side = 1 if by_doctor[holder][what] > 0 else -1
             partners = sorted(
-                (d for d in neighbourhoods.active if d not in neighbourhoods._group[holder]),
+                (d for d in neighbourhoods.active if d not in neighbourhoods.group(holder)),
                 key=lambda d: (side * by_doctor.get(d, {}).get(what, 0), d),
-            )
+            )[:_PARTNERS]
             for partner in partners:
                 limit_s = budget_left()
                 if limit_s < _MIN_STEP_S:
                     break
-                doctors = neighbourhoods._group[holder] | neighbourhoods._group[partner]
+                doctors = neighbourhoods.group(holder) | neighbourhoods.group(partner)
                 part = _Part(instance, doctors, best, rules, frozenset(), stage, caps)
                 fixed, _ = part.now(params.random_seed)
                 code, solver = _search(part, limit_s, params.random_seed, step_deterministic, 1)
@@ -812,11 +828,14 @@ def lower_largest(
                     solver.response_proto.deterministic_time
                     + fixed.response_proto.deterministic_time,
                 )
-                if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) and (
-                    int(solver.value(part.expression)) < scale
+                if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE) or (
+                    int(solver.value(part.expression)) >= scale
                 ):
-                    best = {pair for pair in best if pair[0] not in doctors} | part.chosen(solver)
-                    lowered = True
+                    continue
+                moved = {pair for pair in best if pair[0] not in doctors} | part.chosen(solver)
+                summed = _Caps.of(instance, moved).summed["deviation"]
+                if summed_cap is None or summed <= summed_cap:
+                    best, lowered = moved, True
                     break
             if lowered:
                 break
