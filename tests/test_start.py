@@ -354,3 +354,29 @@ def test_the_largest_deviations_are_lowered_and_none_rises(quarter):
     assert not evaluation.hard_violations
     quality = roster_quality(quarter.shifts, quarter.roster_of(sorted(lowered)), evaluation)
     assert quality.largest_total_deviation == pytest.approx(after.total_max / 100)
+
+
+def test_the_lowering_never_takes_the_summed_deviation_over_its_cap(quarter):
+    """A pair that lowers a largest deviation but leaves the roster's summed deviation per tag
+    above ``summed_cap`` is passed over. Without a cap the lowering ends at a summed deviation
+    of 524.98 points (from the rotation's 702.76); with the cap one centi-point under that,
+    every roster it returns is within the cap, or it is the start."""
+    aware = set(greedy_roster(quarter).chosen)
+    params = FAST.model_copy(update={"deterministic_time": 20.0, "time_limit_s": 600})
+
+    def lowered(summed_cap: int | None) -> set[tuple[int, int]]:
+        return lns.lower_largest(
+            quarter,
+            aware,
+            rules=frozenset(RULE_BUILDERS),
+            until=time.perf_counter() + 60,
+            params=params,
+            deterministic_s=2.0,
+            summed_cap=summed_cap,
+        )
+
+    uncapped = lowered(None)
+    cap = lns._Caps.of(quarter, uncapped).summed["deviation"] - 1
+    assert cap < lns._Caps.of(quarter, aware).summed["deviation"]
+    capped = lowered(cap)
+    assert capped == aware or lns._Caps.of(quarter, capped).summed["deviation"] <= cap

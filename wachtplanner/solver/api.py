@@ -176,8 +176,8 @@ def _lowered(
     if lowered == set(rotation.chosen):
         return start
     roster = GreedyRoster(tuple(sorted(lowered)), 0)
-    terms = _judge(instance, roster.chosen)
-    return start if terms is None else (roster, terms)
+    judged = _judge(instance, roster.chosen)
+    return start if judged is None else (roster, judged)
 
 
 def _rank(item: Judged) -> tuple[bool, bool, list[int]]:
