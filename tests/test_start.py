@@ -322,14 +322,12 @@ def test_a_start_process_whose_solve_is_gone_removes_its_folder(quarter, tmp_pat
     assert not folder.exists()
 
 
-def test_the_largest_deviations_are_lowered_and_none_rises(quarter):
-    """From the soft-aware rotation, re-planning the doctor who holds a tag's largest
-    deviation, or the largest |total deviation|, with one colleague at a time lowers the
-    spread and the largest total (measured: weekend 69.58 to 34.79 points, total 78.29 to
-    40.34), while no tag's largest deviation, nor the largest excess, rises; the checker passes
-    the roster and computes the same largest total."""
+Roster = set[tuple[int, int]]
+
+
+def _lower(quarter: Instance, summed_cap: int | None = None) -> tuple[Roster, Roster]:
+    """Return the soft-aware rotation and it lowered by pairs (2 deterministic units)."""
     aware = set(greedy_roster(quarter).chosen)
-    before = lns._Caps.of(quarter, aware)
     params = FAST.model_copy(update={"deterministic_time": 20.0, "time_limit_s": 600})
     lowered = lns.lower_largest(
         quarter,
@@ -338,7 +336,24 @@ def test_the_largest_deviations_are_lowered_and_none_rises(quarter):
         until=time.perf_counter() + 60,
         params=params,
         deterministic_s=2.0,
+        summed_cap=summed_cap,
     )
+    return aware, lowered
+
+
+@pytest.fixture(scope="module")
+def lowered_quarter(quarter) -> tuple[Roster, Roster]:
+    return _lower(quarter)
+
+
+def test_the_largest_deviations_are_lowered_and_none_rises(quarter, lowered_quarter):
+    """From the soft-aware rotation, re-planning the doctor who holds a tag's largest
+    deviation, or the largest |total deviation|, with one colleague at a time lowers the
+    spread and the largest total (measured: weekend 69.58 to 34.79 points, total 78.29 to
+    40.34), while no tag's largest deviation, nor the largest excess, rises; the checker passes
+    the roster and computes the same largest total."""
+    aware, lowered = lowered_quarter
+    before = lns._Caps.of(quarter, aware)
     after = lns._Caps.of(quarter, lowered)
     assert after.total_max < before.total_max
     assert sum(after.tag_max.values()) < sum(before.tag_max.values())
@@ -356,27 +371,13 @@ def test_the_largest_deviations_are_lowered_and_none_rises(quarter):
     assert quality.largest_total_deviation == pytest.approx(after.total_max / 100)
 
 
-def test_the_lowering_never_takes_the_summed_deviation_over_its_cap(quarter):
+def test_the_lowering_never_takes_the_summed_deviation_over_its_cap(quarter, lowered_quarter):
     """A pair that lowers a largest deviation but leaves the roster's summed deviation per tag
     above ``summed_cap`` is passed over. Without a cap the lowering ends at a summed deviation
     of 524.98 points (from the rotation's 702.76); with the cap one centi-point under that,
     every roster it returns is within the cap, or it is the start."""
-    aware = set(greedy_roster(quarter).chosen)
-    params = FAST.model_copy(update={"deterministic_time": 20.0, "time_limit_s": 600})
-
-    def lowered(summed_cap: int | None) -> set[tuple[int, int]]:
-        return lns.lower_largest(
-            quarter,
-            aware,
-            rules=frozenset(RULE_BUILDERS),
-            until=time.perf_counter() + 60,
-            params=params,
-            deterministic_s=2.0,
-            summed_cap=summed_cap,
-        )
-
-    uncapped = lowered(None)
+    aware, uncapped = lowered_quarter
     cap = lns._Caps.of(quarter, uncapped).summed["deviation"] - 1
     assert cap < lns._Caps.of(quarter, aware).summed["deviation"]
-    capped = lowered(cap)
+    _, capped = _lower(quarter, cap)
     assert capped == aware or lns._Caps.of(quarter, capped).summed["deviation"] <= cap
