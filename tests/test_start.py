@@ -13,7 +13,7 @@ import os
 import pickle
 import sys
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 import pytest
 
@@ -324,16 +324,19 @@ def test_a_start_process_whose_solve_is_gone_removes_its_folder(quarter, tmp_pat
     folder.mkdir()
     given, taken = folder / "given.pickle", folder / "taken.pickle"
     given.write_bytes(pickle.dumps((quarter.scenario, quarter.shifts, (), FAST)))
-    apart.main(given, taken, parent=os.getppid())
+    built = folder / "built"
+    apart.main(given, taken, parent=os.getppid(), built=built)
     assert taken.exists()
-    apart.main(given, taken, parent=os.getppid() + 1)
+    apart.main(given, taken, parent=os.getppid() + 1, built=built)
     assert not folder.exists()
 
 
 Roster = set[tuple[int, int]]
 
 
-def _lower(quarter: Instance, summed_cap: int | None = None) -> tuple[Roster, Roster]:
+def _lower(
+    quarter: Instance, summed_cap: int | None = None, stop: Callable[[], bool] | None = None
+) -> tuple[Roster, Roster]:
     """Return the soft-aware rotation and it lowered by pairs (2 deterministic units)."""
     aware = set(greedy_roster(quarter).chosen)
     params = FAST.model_copy(update={"deterministic_time": 20.0, "time_limit_s": 600})
@@ -345,6 +348,7 @@ def _lower(quarter: Instance, summed_cap: int | None = None) -> tuple[Roster, Ro
         params=params,
         deterministic_s=2.0,
         summed_cap=summed_cap,
+        stop=stop,
     )
     return aware, lowered
 
@@ -383,3 +387,12 @@ def test_the_lowering_never_takes_the_summed_deviation_over_its_cap(quarter, low
     _, capped = _lower(quarter, cap)
     assert capped == aware or lns._Caps.of(quarter, capped).summed["deviation"] <= cap
     _checked(quarter, capped)
+
+
+def test_the_lowering_ends_once_told_to(quarter, lowered_quarter):
+    """Beside the model's build, the lowering ends once the model is built (``stop``): told so
+    from the start it returns the rotation as it was, where it lowers it otherwise."""
+    aware, lowered = lowered_quarter
+    assert lowered != aware
+    _, stopped = _lower(quarter, stop=lambda: True)
+    assert stopped == aware

@@ -741,6 +741,7 @@ def lower_largest(
     params: SolverParams,
     deterministic_s: float | None = None,
     summed_cap: int | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> set[Pair]:
     """Return ``chosen`` with each tag's largest deviation, then the largest total, lowered.
 
@@ -752,7 +753,7 @@ def lower_largest(
     centi-point under the roster's, every other tag's largest deviation, the largest excess
     and the largest total kept. A pair that takes the doctor under is kept, and the levels are
     read again; a level no colleague takes anyone under is not tried again. Stops at ``until``
-    (or ``deterministic_s``) or where nothing is lowered. Among a pair's rosters under the
+    (or ``deterministic_s``), once ``stop()`` is true, or where nothing is lowered. Among a pair's rosters under the
     levels, the one of the least summed deviation per tag; a pair that takes the roster's
     summed deviation above ``summed_cap`` is passed over for the next colleague.
 
@@ -780,6 +781,8 @@ def lower_largest(
 
         With a deterministic budget the wall clock is only a safety net (tests repeat exactly).
         """
+        if stop is not None and stop():
+            return 0.0
         left_s = until - time.perf_counter()
         if deterministic_s is None:
             return min(_STEP_LIMITS_S[0], left_s)
