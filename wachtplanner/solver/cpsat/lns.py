@@ -753,9 +753,10 @@ def lower_largest(
     centi-point under the roster's, every other tag's largest deviation, the largest excess
     and the largest total kept. A pair that takes the doctor under is kept, and the levels are
     read again; a level no colleague takes anyone under is not tried again. Stops at ``until``
-    (or ``deterministic_s``), once ``stop()`` is true, or where nothing is lowered. Among a pair's rosters under the
-    levels, the one of the least summed deviation per tag; a pair that takes the roster's
-    summed deviation above ``summed_cap`` is passed over for the next colleague.
+    (or ``deterministic_s``), once ``stop()`` is true, or where nothing is lowered. Among a
+    pair's rosters under the levels, the one of the least summed deviation per tag; a pair
+    that takes the roster's summed deviation above ``summed_cap`` is passed over for the next
+    colleague.
 
     On the 50-GP year's start 2 of the 51 colleagues of the doctor at the largest total (85.85
     points) could take it under, where a neighbourhood of four drawn around them found neither
