@@ -186,9 +186,10 @@ def test_a_neighbourhood_asks_the_minimum_duties_of_the_whole():
     instance = compile_instance(scenario, expand_shifts(scenario))
     model = CpSatModel(instance)
     rotation = set(greedy_roster(instance, literal=True).chosen)
-    whole = model._doctor_values(
-        "soft", list(model._fixed_solver(rotation, FAST).response_proto.solution)
-    )
+    # The solver kept in a name: its response proto is a view that dies with it (a temporary
+    # solver here was freed before the solution was read, and the process crashed).
+    solver = model._fixed_solver(rotation, FAST)
+    whole = model._doctor_values("soft", list(solver.response_proto.solution))
     assert whole is not None
     doctors = frozenset({0, 1, 15})
     own, _, part = _own_values(instance, model, rotation, doctors, "soft")
