@@ -396,3 +396,51 @@ def test_the_lowering_ends_once_told_to(quarter, lowered_quarter):
     assert lowered != aware
     _, stopped = _lower(quarter, stop=lambda: True)
     assert stopped == aware
+
+
+def test_trading_pairs_lowers_the_summed_deviations_and_no_level_rises(quarter):
+    """From the soft-aware rotation, a doctor over target re-planned with a colleague under it
+    who can take one of their duties lowers the summed deviation per tag, then the summed
+    total deviation with the sum per tag kept (measured: 702.76 to 517.46 points per tag,
+    488.98 to 296.38 in total, in 0.2 s). No tag's largest deviation rises, nor the count at
+    those levels, the largest excess, the largest total or the holiday count; the checker
+    passes the roster with CP-SAT's own values."""
+    aware = set(greedy_roster(quarter).chosen)
+    params = FAST.model_copy(update={"deterministic_time": 20.0, "time_limit_s": 600})
+    kwargs = {
+        "rules": frozenset(RULE_BUILDERS),
+        "until": time.perf_counter() + 60,
+        "params": params,
+        "deterministic_s": 2.0,
+    }
+    traded = lns.trade_summed(quarter, aware, **kwargs)
+    before, after = lns._Caps.of(quarter, aware), lns._Caps.of(quarter, traded)
+    per_tag_only = lns.trade(
+        quarter,
+        aware,
+        before.summed["deviation"],
+        lns.Stage(
+            "deviation",
+            ("max_excess", "sum_excess", "spread", "at_spread"),
+            before.tag_max,
+            then="soft",
+        ),
+        **kwargs,
+    )
+    assert after.summed["deviation"] < before.summed["deviation"]
+    # The trades for the total keep the sum per tag that the same trades before them reached
+    # (a deterministic budget: they repeat exactly).
+    assert (
+        after.summed["deviation"] <= lns._Caps.of(quarter, per_tag_only.chosen).summed["deviation"]
+    )
+    assert after.summed["total"] < before.summed["total"]
+    assert all(after.tag_max[tag] <= level for tag, level in before.tag_max.items())
+    at_levels = sum(
+        abs(deviation) == before.tag_max[row.tag]
+        for row, deviation in zip(quarter.targets, after.deviations, strict=True)
+    )
+    assert at_levels <= before.num_at_largest
+    assert after.max_excess <= before.max_excess
+    assert after.total_max <= before.total_max
+    assert after.holiday_max <= before.holiday_max
+    _checked(quarter, traded)

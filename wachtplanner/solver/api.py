@@ -21,7 +21,7 @@ from wachtplanner.exceptions import Issue, RosterError, ScenarioInfeasibleError,
 from wachtplanner.expand import ShiftInstance, expand_shifts
 from wachtplanner.result import Result, SolveStatus, scenario_hash
 from wachtplanner.solver.cpsat.constraints import RULE_BUILDERS
-from wachtplanner.solver.cpsat.lns import bring_under, lower_largest
+from wachtplanner.solver.cpsat.lns import bring_under, lower_largest, trade_summed
 from wachtplanner.solver.cpsat.model import (
     STAGES,
     TERM_OF_STAGE,
@@ -168,14 +168,24 @@ def _lowered(
     deterministic_s = (
         None if params.deterministic_time is None else params.deterministic_time * _LOWER_SHARE
     )
+    until = time.perf_counter() + params.time_limit_s * _LOWER_SHARE
     lowered = lower_largest(
         instance,
         set(rotation.chosen),
         rules=frozenset(RULE_BUILDERS),
-        until=time.perf_counter() + params.time_limit_s * _LOWER_SHARE,
+        until=until,
         params=params,
         deterministic_s=deterministic_s,
         summed_cap=summed_cap,
+        stop=stop,
+    )
+    lowered = trade_summed(
+        instance,
+        lowered,
+        rules=frozenset(RULE_BUILDERS),
+        until=until,
+        params=params,
+        deterministic_s=deterministic_s,
         stop=stop,
     )
     if lowered == set(rotation.chosen):

@@ -38,7 +38,7 @@ from wachtplanner.result import SolveStatus, StageResult
 from wachtplanner.solver.bounds import FairnessBounds, fairness_bounds
 from wachtplanner.solver.cpsat.assemble import assemble
 from wachtplanner.solver.cpsat.constraints import RULE_BUILDERS
-from wachtplanner.solver.cpsat.lns import LnsOutcome, Neighbourhoods, Stage, improve
+from wachtplanner.solver.cpsat.lns import LnsOutcome, Neighbourhoods, Stage, improve, trade
 from wachtplanner.solver.cpsat.objective import (
     STAGES,
     TERM_OF_STAGE,
@@ -877,21 +877,40 @@ class CpSatModel:
         The completion is one fixed-roster solve of the whole model (None where the roster did
         not change), whose value of ``expression`` must be the neighbourhoods' running value.
         """
-        outcome = improve(
+        # The completion's solve must fit before ``until``.
+        searched_until = until - _COMPLETION_MARGIN * self._fixed_solve_s - 0.2
+        deterministic_s = self._lns_deterministic(params)
+        traded = trade(
             self.instance,
             chosen,
             value,
             stage,
             rules=self.rules,
             keep=self.keep,
-            # The completion's solve must fit before ``until``.
-            until=until - _COMPLETION_MARGIN * self._fixed_solve_s - 0.2,
+            until=searched_until,
             params=params,
-            deterministic_s=self._lns_deterministic(params),
+            deterministic_s=deterministic_s,
+            target=target,
+        )
+        if deterministic_s is not None:
+            deterministic_s = max(0.0, deterministic_s - traded.spent_deterministic)
+        if traded.changed and on_improve is not None:
+            on_improve(traded.value)
+        outcome = improve(
+            self.instance,
+            traded.chosen,
+            traded.value,
+            stage,
+            rules=self.rules,
+            keep=self.keep,
+            until=searched_until,
+            params=params,
+            deterministic_s=deterministic_s,
             penalty_of_doctor=penalty_of_doctor,
             on_improve=on_improve,
             target=target,
         )
+        outcome.changed = outcome.changed or traded.changed
         if not outcome.changed:
             return outcome, None
         completed = self._fixed_solver(outcome.chosen, params)
