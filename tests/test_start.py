@@ -407,13 +407,10 @@ def test_trading_pairs_lowers_the_summed_deviations_and_no_level_rises(quarter):
     passes the roster with CP-SAT's own values."""
     aware = set(greedy_roster(quarter).chosen)
     params = FAST.model_copy(update={"deterministic_time": 20.0, "time_limit_s": 600})
-    kwargs = {
-        "rules": frozenset(RULE_BUILDERS),
-        "until": time.perf_counter() + 60,
-        "params": params,
-        "deterministic_s": 2.0,
-    }
-    traded = lns.trade_summed(quarter, aware, **kwargs)
+    rules, until = frozenset(RULE_BUILDERS), time.perf_counter() + 60
+    traded = lns.trade_summed(
+        quarter, aware, rules=rules, until=until, params=params, deterministic_s=2.0
+    )
     before, after = lns._Caps.of(quarter, aware), lns._Caps.of(quarter, traded)
     per_tag_only = lns.trade(
         quarter,
@@ -425,7 +422,10 @@ def test_trading_pairs_lowers_the_summed_deviations_and_no_level_rises(quarter):
             before.tag_max,
             then="soft",
         ),
-        **kwargs,
+        rules=rules,
+        until=until,
+        params=params,
+        deterministic_s=2.0,
     )
     assert after.summed["deviation"] < before.summed["deviation"]
     # The trades for the total keep the sum per tag that the same trades before them reached
