@@ -151,7 +151,8 @@ def _lowered(
     ceiling: int | None,
     stop: Callable[[], bool] | None,
 ) -> Judged:
-    """Return the start with each tag's largest deviation and the largest total lowered.
+    """Return the start with each tag's largest deviation and the largest total lowered, then
+    its summed deviation per tag and in total.
 
     ``lns.lower_largest``: no level rises, so the start stays ahead of the rotations by the
     start order's first terms; its soft penalty may rise a little (on the 50-GP year 16 069 to
@@ -161,6 +162,10 @@ def _lowered(
     the 250-GP year the holiday's largest deviation went from 48.62 points to 47.25 at 1.5 %
     more summed deviation than the rotation's, which the stages did not win back. Kept only
     where the checker passes it. Stops early once ``stop()`` is true (the model is built).
+
+    Then ``lns.trade_summed``, within the same time: on the 250-GP quarter's start, four pairs
+    took the summed deviation per tag from 6 139.71 points to 6 124.71 (the rotation's
+    6 127.85) and twelve the summed total from 4 902.35 to 4 668.53, in 0.2 s.
     """
     rotation, terms = start
     assert terms is not None

@@ -823,8 +823,10 @@ class CpSatModel:
 
         The roster entering the soft stage can sit a little above the rotation's summed
         deviation (the spread stages and the rotation variant that avoids soft penalties do
-        not look at it): a short neighbourhood search of that stage, the earlier stages kept,
-        stopping once the sum is at its ceiling. Returns the fixed-roster solve of the new
+        not look at it): pairs of a doctor over target and one under it, then a short
+        neighbourhood search of that stage (``_improve``), the earlier stages kept, stopping
+        once the sum is at its ceiling (on the 100-GP quarter, 772 centi-points above, the
+        neighbourhoods alone took 330 off in 6.8 s, the pairs all of it in 0.2 s). Returns the fixed-roster solve of the new
         roster, or None where nothing changed.
         """
         done = tuple(stages[: stages.index("soft")])
@@ -874,8 +876,11 @@ class CpSatModel:
     ) -> tuple[LnsOutcome, cp_model.CpSolver | None]:
         """Search neighbourhoods (``lns.improve``) and complete the roster found.
 
-        The completion is one fixed-roster solve of the whole model (None where the roster did
-        not change), whose value of ``expression`` must be the neighbourhoods' running value.
+        A summed deviation (``lns.TRADED_STAGES``) is first lowered by pairs of a doctor over
+        target and one under it (``lns.trade``; its deterministic time is taken off the
+        neighbourhoods'). The completion is one fixed-roster solve of the whole model (None
+        where the roster did not change), whose value of ``expression`` must be the
+        searches' running value.
         """
         # The completion's solve must fit before ``until``.
         searched_until = until - _COMPLETION_MARGIN * self._fixed_solve_s - 0.2
