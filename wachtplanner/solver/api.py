@@ -151,8 +151,7 @@ def _lowered(
     ceiling: int | None,
     stop: Callable[[], bool] | None,
 ) -> Judged:
-    """Return the start with each tag's largest deviation and the largest total lowered, then
-    its summed deviation per tag and in total.
+    """Return the start with its largest deviations, then its summed deviations, lowered.
 
     ``lns.lower_largest``: no level rises, so the start stays ahead of the rotations by the
     start order's first terms; its soft penalty may rise a little (on the 50-GP year 16 069 to

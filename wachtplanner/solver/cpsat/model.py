@@ -826,8 +826,8 @@ class CpSatModel:
         not look at it): pairs of a doctor over target and one under it, then a short
         neighbourhood search of that stage (``_improve``), the earlier stages kept, stopping
         once the sum is at its ceiling (on the 100-GP quarter, 772 centi-points above, the
-        neighbourhoods alone took 330 off in 6.8 s, the pairs all of it in 0.2 s). Returns the fixed-roster solve of the new
-        roster, or None where nothing changed.
+        neighbourhoods alone took 330 off in 6.8 s, the pairs all of it in 0.2 s). Returns
+        the fixed-roster solve of the new roster, or None where nothing changed.
         """
         done = tuple(stages[: stages.index("soft")])
         chosen, solver = set(best), None
