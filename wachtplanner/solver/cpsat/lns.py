@@ -1047,3 +1047,12 @@ def trade_summed(
         ).chosen
         done = (*done, name)
     return chosen
+
+
+def largest_figures(instance: Instance, chosen: set[Pair]) -> tuple[int, int]:
+    """Return a roster's largest |total deviation| of a doctor and most holiday duties of one.
+
+    The two figures a coordinator reads that every neighbourhood keeps (``_Caps``).
+    """
+    caps = _Caps.of(instance, chosen)
+    return caps.total_max, caps.holiday_max
