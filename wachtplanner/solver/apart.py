@@ -3,8 +3,8 @@
 ``python -m wachtplanner.solver.apart GIVEN TAKEN PARENT BUILT`` reads the pickled
 ``(scenario, shifts, fixed, params)`` from the file GIVEN and writes the pickled result of
 ``api.first_rosters_by_id`` to the file TAKEN (``api._beside_the_build`` starts it, PARENT
-being its process id); the start's lowering ends once the file BUILT exists (the caller's
-model is built, and waits for the start). A module
+being its process id); the start's lowering and its trades end once the file BUILT exists
+(the caller's model is built, and waits for the start). A module
 run as a program rather than a ``multiprocessing`` child: a spawned child imports the caller's
 main script again, and a script without a ``__main__`` guard would run its solve once more.
 Both files are the caller's own, in a temporary folder only it can write to; where the caller
