@@ -734,6 +734,35 @@ def bring_under(
     return chosen if value < scale else None
 
 
+@dataclass
+class _Budget:
+    """The limits of a series of pair searches (``lower_largest``, ``trade``)."""
+
+    until: float
+    deterministic_s: float | None
+    stop: Callable[[], bool] | None = None
+    spent: float = 0.0
+    """Deterministic time charged so far."""
+
+    def left(self) -> float:
+        """Return a pair search's wall-clock limit, or 0 once the budget is spent or stopped.
+
+        With a deterministic budget the wall clock is only a safety net (tests repeat exactly).
+        """
+        if self.stop is not None and self.stop():
+            return 0.0
+        left_s = self.until - time.perf_counter()
+        if self.deterministic_s is None:
+            return min(_STEP_LIMITS_S[0], left_s)
+        return left_s if self.spent < self.deterministic_s else 0.0
+
+    def charge(self, *solvers: cp_model.CpSolver) -> None:
+        """Charge a pair search's solves (at least ``_STEP_CHARGE``)."""
+        self.spent += max(
+            _STEP_CHARGE, sum(solver.response_proto.deterministic_time for solver in solvers)
+        )
+
+
 def lower_largest(
     instance: Instance,
     chosen: set[Pair],
@@ -774,24 +803,11 @@ def lower_largest(
         return chosen
     scale = len(instance.targets) + 1
     step_deterministic = None if deterministic_s is None else _STEP_DETERMINISTIC
-    spent = 0.0
+    budget = _Budget(until, deterministic_s, stop)
     best = set(chosen)
     tried: set[tuple[str, int]] = set()
     """Levels (a tag, or "" for the total, and the value) that no pair took anyone under."""
-
-    def budget_left() -> float:
-        """Return a pair search's wall-clock limit, or 0 once the budget is spent.
-
-        With a deterministic budget the wall clock is only a safety net (tests repeat exactly).
-        """
-        if stop is not None and stop():
-            return 0.0
-        left_s = until - time.perf_counter()
-        if deterministic_s is None:
-            return min(_STEP_LIMITS_S[0], left_s)
-        return left_s if spent < deterministic_s else 0.0
-
-    while budget_left() >= _MIN_STEP_S:
+    while budget.left() >= _MIN_STEP_S:
         caps = _Caps.of(instance, best)
         by_doctor: dict[int, dict[str, int]] = {}
         for row, deviation in zip(instance.targets, caps.deviations, strict=True):
@@ -825,18 +841,14 @@ def lower_largest(
                 key=lambda d: (side * by_doctor.get(d, {}).get(what, 0), d),
             )[:_PARTNERS]
             for partner in partners:
-                limit_s = budget_left()
+                limit_s = budget.left()
                 if limit_s < _MIN_STEP_S:
                     break
                 doctors = neighbourhoods.group(holder) | neighbourhoods.group(partner)
                 part = _Part(instance, doctors, best, rules, frozenset(), stage, caps)
                 fixed, _ = part.now(params.random_seed)
                 code, solver = _search(part, limit_s, params.random_seed, step_deterministic, 1)
-                spent += max(
-                    _STEP_CHARGE,
-                    solver.response_proto.deterministic_time
-                    + fixed.response_proto.deterministic_time,
-                )
+                budget.charge(solver, fixed)
                 if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE) or (
                     int(solver.value(part.expression)) >= scale
                 ):
@@ -848,7 +860,7 @@ def lower_largest(
                     break
             if lowered:
                 break
-            if budget_left() >= _MIN_STEP_S:
+            if budget.left() >= _MIN_STEP_S:
                 tried.add((what, largest[what]))
         if not lowered:
             break
@@ -959,22 +971,13 @@ def trade(
     if stage.name not in TRADED_STAGES or not neighbourhoods.applies():
         return outcome
     step_deterministic = None if deterministic_s is None else _STEP_DETERMINISTIC
-    spent = 0.0
+    budget = _Budget(until, deterministic_s, stop)
     changed_at: dict[int, int] = {}
     """The step at which a doctor's roster last changed."""
     failed_at: dict[frozenset[int], int] = {}
     """The step at which a pair last lowered nothing."""
-
-    def budget_left() -> float:
-        if stop is not None and stop():
-            return 0.0
-        left_s = until - time.perf_counter()
-        if deterministic_s is None:
-            return min(_STEP_LIMITS_S[0], left_s)
-        return left_s if spent < deterministic_s else 0.0
-
     moved = True
-    while moved and best_value > target and budget_left() >= _MIN_STEP_S:
+    while moved and best_value > target and budget.left() >= _MIN_STEP_S:
         listed_at, moved = outcome.num_steps, False
         caps = _Caps.of(instance, best)
         for pair in _trades(instance, best, caps, stage.name):
@@ -983,7 +986,7 @@ def trade(
             if changed >= listed_at or failed_at.get(doctors, -1) > changed:
                 # Listed before one of them changed (listed again), or tried since.
                 continue
-            limit_s = budget_left()
+            limit_s = budget.left()
             if limit_s < _MIN_STEP_S or best_value <= target:
                 break
             seed = params.random_seed + outcome.num_steps
@@ -992,10 +995,7 @@ def trade(
             code, solver = _search(part, limit_s, seed, step_deterministic, 1)
             step = outcome.num_steps
             outcome.num_steps += 1
-            spent += max(
-                _STEP_CHARGE,
-                solver.response_proto.deterministic_time + fixed.response_proto.deterministic_time,
-            )
+            budget.charge(solver, fixed)
             found = (
                 int(solver.value(part.expression))
                 if code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
@@ -1010,7 +1010,7 @@ def trade(
             changed_at.update(dict.fromkeys(doctors, step))
             moved = True
     outcome.chosen, outcome.value, outcome.changed = best, best_value, best != chosen
-    outcome.spent_deterministic = spent
+    outcome.spent_deterministic = budget.spent
     return outcome
 
 
