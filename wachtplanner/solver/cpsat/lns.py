@@ -33,6 +33,11 @@ The same search gives the staged solve its start (:func:`bring_under`): the soft
 rotation, its rows above the literal rotation's largest deviation of their tag brought under it,
 neighbourhoods drawn around the doctors of those rows with colleagues who share their duties.
 
+Two searches re-plan chosen pairs of doctors rather than drawn neighbourhoods: the doctor who
+holds a largest deviation with one colleague at a time (:func:`lower_largest`), and a doctor
+over target with a colleague under it who can take one of their duties (:func:`trade`, for the
+summed deviations).
+
 With several workers, as many disjoint neighbourhoods are searched side by side on one worker
 each (CP-SAT releases Python's lock while it searches) and their results are taken in a fixed
 order. The neighbourhood's size (2 to half the doctors) and the time limit of a search (0.6,
