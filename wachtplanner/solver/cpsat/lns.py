@@ -62,6 +62,7 @@ from wachtplanner.exceptions import SolverError
 from wachtplanner.solver.cpsat.assemble import Assembled, assemble
 from wachtplanner.solver.cpsat.objective import (
     Expr,
+    FairnessTerms,
     build_at_spread,
     build_over_levels,
     doctor_parts,
@@ -331,6 +332,9 @@ class _Caps:
     deviations: list[int] = field(default_factory=list)
     """Every fairness row's points - target, by row."""
 
+    totals: dict[int, int] = field(default_factory=dict)
+    """Each doctor's total deviation (the sum of their rows'), by doctor."""
+
     @classmethod
     def of(cls, instance: Instance, chosen: set[Pair]) -> _Caps:
         on_holiday: dict[int, int] = {}
@@ -357,7 +361,9 @@ class _Caps:
             "deviation": sum(distances),
             "total": sum(abs(total) for total in totals.values()),
         }
-        return cls(tag_max, max_excess, at_largest, total_max, holiday_max, summed, deviations)
+        return cls(
+            tag_max, max_excess, at_largest, total_max, holiday_max, summed, deviations, totals
+        )
 
     @property
     def num_at_largest(self) -> int:
@@ -397,6 +403,28 @@ class _Caps:
         return kept
 
 
+def cap_figures(
+    model: cp_model.CpModel,
+    x: Mapping[Pair, cp_model.IntVar],
+    instance: Instance,
+    fairness: FairnessTerms,
+    total_max: int,
+    holiday_max: int,
+) -> None:
+    """Cap every doctor's |total deviation| and their duties touching a holiday in a model.
+
+    The two figures a coordinator reads that no stage lowers (``_Caps.total_max``,
+    ``_Caps.holiday_max``): every neighbourhood keeps them, and the whole model from the soft
+    stage on (``CpSatModel.keep_figures``).
+    """
+    for total in fairness.total_of_doctor.values():
+        model.add(total <= total_max)
+    for d_idx, own in enumerate(instance.shifts_of_doctor):
+        on_holiday = [x[d_idx, s] for s in own if instance.shifts[s].holidays]
+        if len(on_holiday) > holiday_max:
+            model.add(cp_model.LinearExpr.sum(on_holiday) <= holiday_max)
+
+
 class _Part:
     """One neighbourhood's own model: its stage part, the earlier stages kept, its roster."""
 
@@ -423,13 +451,9 @@ class _Part:
         self.kept: list[Expr] = [
             self.built.objectives[name] for name in stage.done if name not in _CAPPED_STAGES
         ]
-        for total in fairness.total_of_doctor.values():
-            model.add(total <= caps.total_max)
-        part = self.part.instance
-        for d_new, own in enumerate(part.shifts_of_doctor):
-            on_holiday = [self.built.x[d_new, s] for s in own if part.shifts[s].holidays]
-            if len(on_holiday) > caps.holiday_max:
-                model.add(cp_model.LinearExpr.sum(on_holiday) <= caps.holiday_max)
+        cap_figures(
+            model, self.built.x, self.part.instance, fairness, caps.total_max, caps.holiday_max
+        )
         if "max_excess" in stage.done:
             assert fairness.max_excess is not None
             model.add(fairness.max_excess <= caps.max_excess)
@@ -818,8 +842,8 @@ def lower_largest(
         for row, deviation in zip(instance.targets, caps.deviations, strict=True):
             by_doctor.setdefault(row.doctor_idx, {})[row.tag] = deviation
         # Each doctor's deviation per tag, and in total under "".
-        for rows in by_doctor.values():
-            rows[""] = sum(rows.values())
+        for d_idx, rows in by_doctor.items():
+            rows[""] = caps.totals[d_idx]
         largest = {**caps.tag_max, "": caps.total_max}
         lowered = False
         for what in [*sorted(caps.tag_max, key=lambda tag: -caps.tag_max[tag]), ""]:
@@ -877,7 +901,7 @@ TRADED_STAGES = ("deviation", "total")
 
 
 @dataclass(frozen=True)
-class Trade:
+class _Trade:
     """A pair of doctors and what moving one duty from ``giver`` to ``taker`` gains (its rank)."""
 
     gain: int
@@ -885,21 +909,21 @@ class Trade:
     taker: int
 
 
-def _trades(instance: Instance, chosen: Collection[Pair], caps: _Caps, name: str) -> list[Trade]:
+def _trades(instance: Instance, chosen: Collection[Pair], caps: _Caps, name: str) -> list[_Trade]:
     """Return the pairs where one duty moving from the one to the other lowers ``name`` by itself.
 
     A duty of points p moved from a doctor at deviation a to one at b gains
     |a| + |b| - |a - p| - |b + p|: per tag for the summed deviation per tag, over the doctor's
     total for the summed total. A move for the total must not cost the sum per tag (the stage
     before it, which it keeps); a move for the sum per tag is ranked by what it gains there and
-    in total together. Per pair (with their trainee or supervisor), the best such move, best
-    first.
+    in total together. Per (giver, taker), the best such move, best first (:func:`trade`
+    re-plans each with their trainee or supervisor).
     """
-    rows: dict[tuple[int, str], int] = {}
-    totals: dict[int, int] = {}
-    for row, deviation in zip(instance.targets, caps.deviations, strict=True):
-        rows[row.doctor_idx, row.tag] = deviation
-        totals[row.doctor_idx] = totals.get(row.doctor_idx, 0) + deviation
+    rows = {
+        (row.doctor_idx, row.tag): deviation
+        for row, deviation in zip(instance.targets, caps.deviations, strict=True)
+    }
+    totals = caps.totals
 
     def change(doctor: int, points: Mapping[str, int], sign: int) -> tuple[int, int]:
         """Return what the doctor's rows and their total gain from ``sign`` x the points."""
@@ -937,7 +961,7 @@ def _trades(instance: Instance, chosen: Collection[Pair], caps: _Caps, name: str
             if rank > best.get((giver, taker), 0):
                 best[giver, taker] = rank
     return sorted(
-        (Trade(rank, giver, taker) for (giver, taker), rank in best.items()),
+        (_Trade(rank, giver, taker) for (giver, taker), rank in best.items()),
         key=lambda t: (-t.gain, t.giver, t.taker),
     )
 

@@ -42,6 +42,7 @@ from wachtplanner.solver.cpsat.lns import (
     LnsOutcome,
     Neighbourhoods,
     Stage,
+    cap_figures,
     improve,
     largest_figures,
     trade,
@@ -941,16 +942,11 @@ class CpSatModel:
         Every neighbourhood keeps them (``lns._Caps``); from the soft stage on the whole model
         does too, so a full search (a small circle's) cannot raise the largest total deviation
         or the most holiday blocks of one doctor, figures a coordinator reads that no stage
-        lowers. (In one benchmark run the 50-GP quarter ended at the rotation's largest total,
-        95.56 points, where the start's was 86.90 in the others.)
+        lowers. (In a benchmark run at 5000df6 the 50-GP quarter ended at the rotation's
+        largest total, 95.56 points; its start's was 86.90.)
         """
         total_max, holiday_max = largest_figures(self.instance, set(chosen))
-        for total in self.fairness.total_of_doctor.values():
-            self.model.add(total <= total_max)
-        for d_idx, own in enumerate(self.instance.shifts_of_doctor):
-            on_holiday = [self.x[d_idx, s] for s in own if self.instance.shifts[s].holidays]
-            if len(on_holiday) > holiday_max:
-                self.model.add(cp_model.LinearExpr.sum(on_holiday) <= holiday_max)
+        cap_figures(self.model, self.x, self.instance, self.fairness, total_max, holiday_max)
 
     def _hold(
         self, ceilings: Mapping[str, int], stages: Sequence[str], current: Mapping[str, int]
