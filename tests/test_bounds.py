@@ -5,6 +5,7 @@ import time
 import pytest
 from ortools.sat.python import cp_model
 
+from benchmarks.generate import generate
 from tests.helpers import FAST, WEEKEND, WEEKNIGHT, scenario_of, solve_checked, tiny_doc
 from wachtplanner.domain.scenario import Scenario
 from wachtplanner.evaluation.objective import evaluate_roster
@@ -12,8 +13,11 @@ from wachtplanner.expand import expand_shifts
 from wachtplanner.result import SolveStatus
 from wachtplanner.solver.bounds import fairness_bounds, reachable_totals
 from wachtplanner.solver.cpsat import model as model_module
+from wachtplanner.solver.cpsat import relaxation
+from wachtplanner.solver.cpsat.lns import _Caps
 from wachtplanner.solver.cpsat.model import CpSatModel
 from wachtplanner.solver.cpsat.relaxation import tag_bound
+from wachtplanner.solver.greedy import greedy_roster
 from wachtplanner.solver.instance import compile_instance
 
 
@@ -92,6 +96,87 @@ def test_the_at_spread_relaxation_counts_the_doctors_seats_leave_without():
         num_workers=1,
     )
     assert relaxed == 2
+
+
+def test_the_pattern_relaxation_by_hand():
+    """The six doctors of four weekends, target 52.87 points each. A doctor's patterns: no
+    weekend (52.87 below), one (26.43 above), two (105.73 above), three (184.03 above). Each
+    row's floor is 26.43 (its nearest pattern); with four seats for six doctors two end with
+    none, so the largest is 52.87 (the seat count says so too), found by the probes whether
+    held within the roster's 52.87 (one probe at 26.43: infeasible) or within 200 points
+    (descending from 184.03).
+    The sum within 52.87: four rows at 26.43 and two at 52.87, 4 x 2 643 + 2 x 5 287 =
+    21 146."""
+    scenario = _four_weekends(6)
+    instance = compile_instance(scenario, expand_shifts(scenario))
+    assert set(fairness_bounds(instance).floors) == {2643}
+
+    def bound(objective: str, *, cap: int | None = None, within: int | None = None) -> int:
+        deadline = time.perf_counter() + 10
+        return tag_bound(
+            instance,
+            "weekend",
+            objective=objective,
+            deadline=deadline,
+            num_workers=1,
+            cap=cap,
+            within=within,
+        )
+
+    assert bound("max", within=5287) == 5287
+    assert bound("max", within=20000) == 5287
+    assert bound("sum", cap=5287) == 21146
+
+
+def test_the_patterns_and_the_counts_are_one_relaxation():
+    """Two statements of the same relaxation (one block-count pattern per row, or a count per
+    block size) must agree where both are proven: every tag group of a 20-GP year (two areas:
+    two groups of days, two of nights, one of holidays, one of weekends), its largest, its sum
+    and its count at the largest within the tag's largest. The counts' largest is not held."""
+    scenario = scenario_of(generate(20, 2, 2027, seed=2))
+    instance = compile_instance(scenario, expand_shifts(scenario))
+    rotation = _Caps.of(instance, set(greedy_roster(instance).chosen)).tag_max
+    compared = 0
+    for tag, within in sorted(rotation.items()):
+        largest = tag_bound(
+            instance,
+            tag,
+            objective="max",
+            deadline=time.perf_counter() + 30,
+            num_workers=1,
+            within=within,
+        )
+        assert largest <= within
+        for group in instance.tag_groups(tag):
+            if not group.shifts:
+                continue
+            for objective in ("max", "sum", "at"):
+                assert relaxation._group_patterns(instance, tag, group, largest) is not None
+                cap = None if objective == "max" else largest
+                patterns = relaxation._group_bound_patterns(
+                    instance,
+                    tag,
+                    group,
+                    objective=objective,
+                    cap=cap,
+                    within=largest,
+                    time_limit_s=30.0,
+                    num_workers=1,
+                    deterministic_s=None,
+                )
+                counts = relaxation._group_bound_counts(
+                    instance,
+                    tag,
+                    group,
+                    objective=objective,
+                    cap=cap,
+                    time_limit_s=30.0,
+                    num_workers=1,
+                    deterministic_s=None,
+                )
+                assert patterns == counts, (tag, objective)
+                compared += 1
+    assert compared == 3 * 6
 
 
 def test_the_at_spread_stage_is_proven_by_its_relaxation(monkeypatch):

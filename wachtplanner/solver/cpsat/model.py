@@ -101,9 +101,9 @@ _RELAX_SHARE = {"spread": 0.8, "at_spread": 0.5, "deviation": 0.4}
 spread stage's: the relaxations are what prove a spread (the 500-GP quarter's weekend needs
 2.5 s of the 3 s that 0.4 left it, and missed it in one run of two), and the time they leave
 goes to the search. A spread stage that does not search (``_SPREAD_SEARCH_UP_TO``) gives them
-the whole of its share: on the 250-GP year the weekend's relaxation then proves 48.03 points
-in 4.1-4.5 s, and the spread's gap is 1.5 % (27-30 % with 0.8 shared equally with the
-holiday). The at-spread count's relaxations take a few hundredths of a second where they
+the whole of its share. (Those times are the counts'; as patterns, the 250-GP year's weekend
+is proven at 48.03 points in 0.2 s instead of 4.1-4.5 s, and the year's spread stage takes
+0.2 s instead of 5.5 s.) The at-spread count's relaxations take a few hundredths of a second where they
 prove it (the 50-GP quarter and year); the rest of the stage's share goes to its search. The
 deviation stage's neighbourhoods lower its sum."""
 _EVALUATION_RESERVE_S = 1.0
@@ -559,6 +559,7 @@ class CpSatModel:
                 deadline=tag_deadline,
                 num_workers=params.num_workers,
                 cap=None if name == "spread" else self._largest.get(tag),
+                within=now[tag] if name == "spread" else None,
                 deterministic_s=None
                 if deterministic is None
                 else deterministic * above[tag] / total_above,
