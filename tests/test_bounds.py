@@ -16,7 +16,7 @@ from wachtplanner.solver.cpsat import model as model_module
 from wachtplanner.solver.cpsat import relaxation
 from wachtplanner.solver.cpsat.lns import _Caps
 from wachtplanner.solver.cpsat.model import CpSatModel
-from wachtplanner.solver.cpsat.relaxation import tag_bound
+from wachtplanner.solver.cpsat.relaxation import tag_bound, total_bound
 from wachtplanner.solver.greedy import greedy_roster
 from wachtplanner.solver.instance import compile_instance
 
@@ -177,6 +177,46 @@ def test_the_patterns_and_the_counts_are_one_relaxation():
                 assert patterns == counts, (tag, objective)
                 compared += 1
     assert compared == 3 * 6
+
+
+def test_the_total_relaxation_evens_a_doctor_out_across_tags_by_hand():
+    """Two doctors, the week of 1 February 2027: four weeknights of 13 points and one weekend
+    of 79.30. Targets: 26 night points and 39.65 weekend points each. Whoever has the weekend
+    ends 39.65 above on it, the other 39.65 below. Giving the weekend's doctor fewer nights
+    evens both totals out as far as the nights' largest deviation allows:
+
+    * nights within 26 (none against four): totals 39.65 - 26 = 13.65 and -13.65, sum 27.30;
+    * within 13 (one against three): 26.65 and -26.65, sum 53.30;
+    * within 0 (two each): 39.65 and -39.65, sum 79.30.
+
+    The summed deviation held at 2 x 39.65 + 2 x 13 = 105.30 also keeps the nights within 13.
+    """
+    doc = tiny_doc(
+        2,
+        horizon={"start": "2027-02-01", "end": "2027-02-07"},
+        shift_types=[dict(WEEKNIGHT), dict(WEEKEND)],
+        rules={"min_days_between_weekends": None},
+    )
+    scenario = scenario_of(doc)
+    instance = compile_instance(scenario, expand_shifts(scenario))
+    assert sorted({(row.tag, row.target_centi) for row in instance.targets}) == [
+        ("night", 2600),
+        ("weekend", 3965),
+    ]
+
+    def bound(night: int, summed: int) -> int:
+        return total_bound(
+            instance,
+            {"night": night, "weekend": 3965},
+            summed,
+            deadline=time.perf_counter() + 10,
+            num_workers=1,
+        )
+
+    assert bound(2600, 100_000) == 2730
+    assert bound(1300, 100_000) == 5330
+    assert bound(0, 100_000) == 7930
+    assert bound(2600, 10530) == 5330
 
 
 def test_the_at_spread_stage_is_proven_by_its_relaxation(monkeypatch):

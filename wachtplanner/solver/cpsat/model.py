@@ -56,7 +56,7 @@ from wachtplanner.solver.cpsat.objective import (
     penalty_by_rule,
     row_distances,
 )
-from wachtplanner.solver.cpsat.relaxation import tag_bound
+from wachtplanner.solver.cpsat.relaxation import tag_bound, total_bound
 from wachtplanner.solver.cpsat.variables import Pair
 from wachtplanner.solver.instance import Instance
 from wachtplanner.solver.params import SolverParams
@@ -96,16 +96,18 @@ _AT_BOUNDS_SHARE = 0.8
 the 10-GP subdivision year it needs 3.5-4.1 s of the 7 s this leaves in a 60-s solve (0.5 left
 4.4 s and found none in one run of two); where it finds none (the 50-GP year), the stage's own
 search had not moved the spread in the whole of that time either."""
-_RELAX_SHARE = {"spread": 0.8, "at_spread": 0.5, "deviation": 0.4}
-"""Share of a stage's time its per-tag relaxations may take before the search. Most of the
-spread stage's: the relaxations are what prove a spread (the 500-GP quarter's weekend needs
-2.5 s of the 3 s that 0.4 left it, and missed it in one run of two), and the time they leave
-goes to the search. A spread stage that does not search (``_SPREAD_SEARCH_UP_TO``) gives them
-the whole of its share. (Those times are the counts'; as patterns, the 250-GP year's weekend
-is proven at 48.03 points in 0.2 s instead of 4.1-4.5 s, and the year's spread stage takes
-0.2 s instead of 5.5 s.) The at-spread count's relaxations take a few hundredths of a second where they
-prove it (the 50-GP quarter and year); the rest of the stage's share goes to its search. The
-deviation stage's neighbourhoods lower its sum."""
+_RELAX_SHARE = {"spread": 0.8, "at_spread": 0.5, "deviation": 0.4, "total": 0.4}
+"""Share of a stage's time its relaxations may take before the search. Most of the spread
+stage's: the relaxations are what prove a spread (the 500-GP quarter's weekend needed 2.5 s
+of the 3 s that 0.4 left it through the counts, and missed it in one run of two), and the
+time they leave goes to the search. A spread stage that does not search
+(``_SPREAD_SEARCH_UP_TO``) gives them the whole of its share. (As patterns, the 250-GP
+year's weekend is proven at 48.03 points in 0.2 s instead of 4.1-4.5 s through the counts,
+and the year's spread stage takes 0.2 s instead of 5.5 s.) The at-spread count's
+relaxations take a few hundredths of a second where they prove it (the 50-GP quarter and
+year); the rest of the stage's share goes to its search. The summed stages' neighbourhoods
+lower their sums; the total's relaxation (all tags in one model) has its bound after 2-3 s
+on the 250-GP quarter and year, and stops when the stage's share of it is out."""
 _EVALUATION_RESERVE_S = 1.0
 """Kept back from the stages for reading the final values, so the time limit holds; at least
 ``_READING_MARGIN`` times what reading the start's values took, where that was longer."""
@@ -224,6 +226,8 @@ class CpSatModel:
         self._hint_values: list[int] | None = None
         self._spread_bounds: dict[str, int] = {}
         """Each tag's lower bound on its largest deviation, from the spread stage's relaxations."""
+        self._held: dict[str, int] = {}
+        """Each finished stage's value, which the model holds its expression at or below."""
 
     @property
     def bounds(self) -> FairnessBounds:
@@ -506,6 +510,11 @@ class CpSatModel:
             return expression, self.bounds.at_spread(self.instance, largest)
         return self.objectives[name], self.bounds.of_stage(name)
 
+    def _keep(self, name: str, expression: Expr, value: int) -> None:
+        """Hold a finished stage's expression at or below its value."""
+        self.model.add(expression <= value)
+        self._held[name] = value
+
     def _relaxed_bound(
         self,
         name: str,
@@ -528,6 +537,25 @@ class CpSatModel:
         """
         if name not in _RELAX_SHARE or best is None or value is None or value <= lower:
             return lower
+        deterministic = (
+            None
+            if params.deterministic_time is None
+            else params.deterministic_time / len(STAGES) * _RELAX_SHARE[name]
+        )
+        if name == "total":
+            if "deviation" not in self._held or not self._largest:
+                return lower
+            relaxed = total_bound(
+                self.instance,
+                self._largest,
+                self._held["deviation"],
+                deadline=deadline,
+                num_workers=params.num_workers,
+                deterministic_s=deterministic,
+            )
+            return max(lower, relaxed)
+        # Deterministic runs (tests) give the relaxations of a stage a fixed share of that
+        # stage's budget: they are small models, and a bound found quickly saves a search.
         objective = {"spread": "max", "deviation": "sum", "at_spread": "at"}[name]
         combinatorial: Mapping[str, int]
         if name == "at_spread":
@@ -540,13 +568,6 @@ class CpSatModel:
         by_tag = {tag: combinatorial.get(tag, 0) for tag in sorted(self.fairness.rows_of_tag)}
         above = {tag: now[tag] - bound for tag, bound in by_tag.items() if bound < now[tag]}
         open_tags = sorted(above, key=lambda tag: (above[tag], tag))
-        # Deterministic runs (tests) give the relaxations of a stage a fixed share of that
-        # stage's budget: they are small models, and a bound found quickly saves a search.
-        deterministic = (
-            None
-            if params.deterministic_time is None
-            else params.deterministic_time / len(STAGES) * _RELAX_SHARE[name]
-        )
         total_above = left_above = sum(above.values())
         for tag in open_tags:
             share = above[tag] / left_above
@@ -665,7 +686,7 @@ class CpSatModel:
                 results.append(
                     StageResult(name, status, value_now, lower, time.perf_counter() - stage_started)
                 )
-                self.model.add(expression <= value_now)
+                self._keep(name, expression, value_now)
                 continue
             remaining = deadline - time.perf_counter()
             if best is not None and (
@@ -683,7 +704,7 @@ class CpSatModel:
                         time.perf_counter() - stage_started,
                     )
                 )
-                self.model.add(expression <= value)
+                self._keep(name, expression, value)
                 continue
             if lower > 0:
                 self.model.add(expression >= lower)
@@ -785,7 +806,7 @@ class CpSatModel:
                     time.perf_counter() - stage_started,
                 )
             )
-            self.model.add(expression <= value)
+            self._keep(name, expression, value)
         assert best is not None  # returned above otherwise
         terms, penalties = self._final_values(
             best, last_solver, start_values, current, params, clock, after_s
