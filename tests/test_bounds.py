@@ -219,6 +219,29 @@ def test_the_total_relaxation_evens_a_doctor_out_across_tags_by_hand():
     assert bound(2600, 10530) == 5330
 
 
+def test_the_total_stage_is_bounded_by_what_the_stages_before_hold(monkeypatch):
+    """In a solve of a 20-GP quarter the total stage's relaxation is asked with each tag's
+    largest deviation as the at-spread stage pinned it and the summed deviation as the
+    deviation stage left it, and the stage reports its bound (or a higher one); the checker
+    agrees on the roster's terms."""
+    asked: list[tuple[dict[str, int], int, int]] = []
+
+    def recorded(instance, largest, summed, **kwargs):
+        bound = total_bound(instance, largest, summed, **kwargs)
+        asked.append((dict(largest), summed, bound))
+        return bound
+
+    monkeypatch.setattr(model_module, "total_bound", recorded)
+    result = solve_checked(scenario_of(generate(20, 2, 2027, quarter=1, seed=2)))
+    stages = {stage.name: stage for stage in result.stages}
+    ((largest, summed, bound),) = asked
+    assert summed == stages["deviation"].objective >= result.terms["deviation_centi"]
+    assert sum(largest.values()) == stages["spread"].objective
+    total = stages["total"]
+    assert bound > 0
+    assert bound <= total.bound <= total.objective
+
+
 def test_the_at_spread_stage_is_proven_by_its_relaxation(monkeypatch):
     """The solve of the six doctors: spread 52.87 (proven by the floors and seat counts), and
     two doctors at it, proven by the at-spread relaxation (the floors alone prove one) with no

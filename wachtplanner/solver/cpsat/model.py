@@ -532,11 +532,16 @@ class CpSatModel:
         it and proved 4 577 instead of 6 397. The open tags share the time in proportion to
         how far the roster is above their bound, the smallest first so that time one leaves
         over goes to the next: on the 250-GP year the weekend (48.00 points against a bound
-        of 16.83) needs 4.7 s, and got half of 4.9 s beside the holiday (48.60 against
-        46.90), which proved nothing more.
+        of 16.83) needed 4.7 s through the counts, and got half of 4.9 s beside the holiday
+        (48.60 against 46.90), which proved nothing more.
+
+        The total stage's relaxation is one model of every tag (``total_bound``), with each
+        tag's largest and the summed deviation as the stages before hold them.
         """
         if name not in _RELAX_SHARE or best is None or value is None or value <= lower:
             return lower
+        # Deterministic runs (tests) give the relaxations of a stage a fixed share of that
+        # stage's budget: they are small models, and a bound found quickly saves a search.
         deterministic = (
             None
             if params.deterministic_time is None
@@ -554,8 +559,6 @@ class CpSatModel:
                 deterministic_s=deterministic,
             )
             return max(lower, relaxed)
-        # Deterministic runs (tests) give the relaxations of a stage a fixed share of that
-        # stage's budget: they are small models, and a bound found quickly saves a search.
         objective = {"spread": "max", "deviation": "sum", "at_spread": "at"}[name]
         combinatorial: Mapping[str, int]
         if name == "at_spread":
