@@ -446,6 +446,44 @@ def test_trading_pairs_lowers_the_summed_deviations_and_no_level_rises(quarter):
     _checked(quarter, traded)
 
 
+def test_untangling_close_duties_lowers_the_soft_penalty_and_no_level_rises(quarter):
+    """From the literal rotation, a doctor with two duties at most two days apart re-planned
+    with a colleague who can take one of them and has no duty within a week of it: the duties
+    in such pairs fall from 122 to 45 and the soft penalty from 13 093 to 4 042 (measured, a
+    deterministic budget), the value the trades report is CP-SAT's own for the roster, no
+    tag's largest deviation rises nor the count at it, and the checker passes the roster."""
+    literal = set(greedy_roster(quarter, literal=True).chosen)
+    before = lns._Caps.of(quarter, literal)
+    values = CpSatModel(quarter).evaluate(sorted(literal), FAST, both_ways=False)
+    assert values is not None
+    soft = values[0]["soft_penalty"]
+    params = FAST.model_copy(update={"deterministic_time": 20.0, "time_limit_s": 600})
+    stage = lns.Stage(
+        "soft", ("max_excess", "sum_excess", "spread", "at_spread"), before.tag_max, "deviation"
+    )
+    untangled = lns.trade(
+        quarter,
+        literal,
+        soft,
+        stage,
+        rules=frozenset(RULE_BUILDERS),
+        until=time.perf_counter() + 60,
+        params=params,
+        deterministic_s=2.0,
+    )
+
+    def close_duties(chosen: Collection[tuple[int, int]]) -> int:
+        return sum(len(shifts) for shifts in lns._close_duties(quarter, chosen).values())
+
+    assert close_duties(untangled.chosen) < close_duties(literal)
+    assert untangled.value < soft
+    after = lns._Caps.of(quarter, untangled.chosen)
+    assert all(after.tag_max[tag] <= level for tag, level in before.tag_max.items())
+    assert after.num_at_largest <= before.num_at_largest
+    checked = _checked(quarter, untangled.chosen)
+    assert checked.terms.soft_penalty == untangled.value
+
+
 def test_from_the_soft_stage_the_whole_model_keeps_the_largest_total(quarter):
     """``keep_figures`` caps every doctor's |total deviation| at the roster's largest: held at
     the literal rotation's (61.69 points, measured), the soft-aware rotation (78.29) breaks

@@ -912,8 +912,9 @@ class CpSatModel:
         """Search neighbourhoods (``lns.improve``) and complete the roster found.
 
         A summed deviation (``lns.TRADED_STAGES``) is first lowered by pairs of a doctor over
-        target and one under it (``lns.trade``; its deterministic time is taken off the
-        neighbourhoods'). The completion is one fixed-roster solve of the whole model (None
+        target and one under it, the soft penalty by pairs of a doctor with two duties close
+        together and one clear of duties around them (``lns.trade``; its deterministic time is
+        taken off the neighbourhoods'). The completion is one fixed-roster solve of the whole model (None
         where the roster did not change), whose value of ``expression`` must be the
         searches' running value.
         """
