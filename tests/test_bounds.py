@@ -190,6 +190,7 @@ def test_the_total_relaxation_evens_a_doctor_out_across_tags_by_hand():
     * within 0 (two each): 39.65 and -39.65, sum 79.30.
 
     The summed deviation held at 2 x 39.65 + 2 x 13 = 105.30 also keeps the nights within 13.
+    With no time left it proves nothing (0).
     """
     doc = tiny_doc(
         2,
@@ -217,6 +218,9 @@ def test_the_total_relaxation_evens_a_doctor_out_across_tags_by_hand():
     assert bound(1300, 100_000) == 5330
     assert bound(0, 100_000) == 7930
     assert bound(2600, 10530) == 5330
+    # Out of time: no model built, no bound.
+    late = {"night": 2600, "weekend": 3965}
+    assert total_bound(instance, late, 100_000, deadline=time.perf_counter(), num_workers=1) == 0
 
 
 def test_the_total_stage_is_bounded_by_what_the_stages_before_hold(monkeypatch):

@@ -484,6 +484,41 @@ def test_untangling_close_duties_lowers_the_soft_penalty_and_no_level_rises(quar
     assert checked.terms.soft_penalty == untangled.value
 
 
+def test_pairs_traded_one_after_another_keep_the_later_stages_ceilings(quarter):
+    """The soft stage's trades from the literal rotation with each summed deviation's ceiling
+    10 points above the roster's: every pair may take what is left of it, not what was left
+    when the pairs were listed. With the caps of the listing the second pass found the summed
+    deviation per tag at 500.22 points, over its ceiling of 498.02 (a SolverError in a
+    benchmark run of the 500-GP quarter); it ends within both ceilings."""
+    literal = set(greedy_roster(quarter, literal=True).chosen)
+    before = lns._Caps.of(quarter, literal)
+    values = CpSatModel(quarter).evaluate(sorted(literal), FAST, both_ways=False)
+    assert values is not None
+    ceilings = {name: value + 1000 for name, value in before.summed.items()}
+    stage = lns.Stage(
+        "soft",
+        ("max_excess", "sum_excess", "spread", "at_spread"),
+        before.tag_max,
+        "deviation",
+        ceilings=ceilings,
+    )
+    params = FAST.model_copy(update={"deterministic_time": 20.0, "time_limit_s": 600})
+    traded = lns.trade(
+        quarter,
+        literal,
+        values[0]["soft_penalty"],
+        stage,
+        rules=frozenset(RULE_BUILDERS),
+        until=time.perf_counter() + 60,
+        params=params,
+        deterministic_s=2.0,
+    )
+    after = lns._Caps.of(quarter, traded.chosen)
+    assert traded.num_improving > 1
+    assert all(after.summed[name] <= ceiling for name, ceiling in ceilings.items())
+    _checked(quarter, traded.chosen)
+
+
 def test_from_the_soft_stage_the_whole_model_keeps_the_largest_total(quarter):
     """``keep_figures`` caps every doctor's |total deviation| at the roster's largest: held at
     the literal rotation's (61.69 points, measured), the soft-aware rotation (78.29) breaks

@@ -1110,6 +1110,9 @@ def trade(
             outcome.num_improving += 1
             changed_at.update(dict.fromkeys(doctors, step))
             moved = True
+            # The next pair's caps are the roster's as it is now: what a later stage's sum may
+            # still grow by (its ceiling's slack) is what this pair left of it.
+            caps = _Caps.of(instance, best)
     outcome.chosen, outcome.value, outcome.changed = best, best_value, best != chosen
     outcome.spent_deterministic = budget.spent
     return outcome

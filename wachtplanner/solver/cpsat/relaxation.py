@@ -213,7 +213,8 @@ def _group_bound_patterns(
     The same relaxation as ``_group_bound_counts`` (any roster's counts are one pattern per
     row), stated so that CP-SAT's LP sees each row's choices whole: the 250-GP year's summed
     weekend deviation is proven (5 371.63 points) in 0.26 s, where the counts had 5 358.51
-    after 10 s; its largest (48.03) in 0.5 s against 5 s. Rows keep within ``cap`` where
+    after 10 s; its largest (48.03) in 0.2 s by probes (``_largest_by_probes``) against 5 s
+    through the counts. Rows keep within ``cap`` where
     given; for the largest deviation within ``within``, the roster's value on the tag (its
     counts are a solution, so the bound is not cut). Without either, or with too many
     patterns, the counts.
@@ -545,6 +546,9 @@ def tag_bound(
     return sum(bounds)
 
 
+_TOTAL_MIN_S = 0.5
+
+
 def total_bound(
     instance: Instance,
     largest: Mapping[str, int],
@@ -562,8 +566,12 @@ def total_bound(
     a doctor's tags apart; here a doctor short on weekends may only be evened out on nights
     as far as the night seats allow. On the 250-GP quarter it proves 4 261.23 points in 3 s
     (the roster 4 650.85; the floors 106.23), on the 250-GP year 4 098.68 in 2 s (5 747.54).
-    Returns 0 where a tag has no largest or a group too many patterns.
+    Returns 0 where a tag has no largest or a group too many patterns, and without building
+    the model where less than ``_TOTAL_MIN_S`` is left (building it takes 0.1-0.2 s on a
+    circle year, past a deadline that close).
     """
+    if deadline - time.perf_counter() < _TOTAL_MIN_S:
+        return 0
     model = cp_model.CpModel()
     totals: dict[int, list[cp_model.LinearExprT]] = defaultdict(list)
     distances: list[cp_model.LinearExprT] = []
