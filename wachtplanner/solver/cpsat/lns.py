@@ -1051,11 +1051,12 @@ def trade(
     A sum of distances to target falls where a doctor over target hands a duty to a colleague
     under it who can take it (:func:`_trades`); a neighbourhood drawn at random rarely holds
     those two. The soft penalty falls where a doctor with two duties close together hands one
-    to a colleague clear of duties around it (:func:`_untangles`). Each such pair is re-planned in turn, the largest gain first, with the stage's
-    part as its objective and everything the stage keeps (``_Part``); a pair that lowers it is
-    kept. A pass over the pairs skips those with a doctor changed since they were listed,
-    and the next pass lists them again; a pair that lowered nothing is not tried again until
-    one of its doctors changes.
+    to a colleague clear of duties around it (:func:`_untangles`). Each such pair is
+    re-planned in turn, the largest gain first, with the stage's part as its objective and
+    everything the stage keeps (``_Part``); a pair that lowers it is kept. A pass over the
+    pairs skips those with a doctor changed since they were listed, and the next pass lists
+    them again; a pair that lowered nothing is not tried again until one of its doctors
+    changes.
     Stops at ``until`` (or ``deterministic_s``), at ``target``, once ``stop()`` is true, or
     after a pass that changed nothing. (The 100-GP quarter's start was 772 centi-points above
     the rotation's summed deviation per tag; random neighbourhoods took 330 off in 6.8 s,

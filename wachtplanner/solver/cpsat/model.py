@@ -914,9 +914,9 @@ class CpSatModel:
         A summed deviation (``lns.TRADED_STAGES``) is first lowered by pairs of a doctor over
         target and one under it, the soft penalty by pairs of a doctor with two duties close
         together and one clear of duties around them (``lns.trade``; its deterministic time is
-        taken off the neighbourhoods'). The completion is one fixed-roster solve of the whole model (None
-        where the roster did not change), whose value of ``expression`` must be the
-        searches' running value.
+        taken off the neighbourhoods'). The completion is one fixed-roster solve of the whole
+        model (None where the roster did not change), whose value of ``expression`` must be
+        the searches' running value.
         """
         # The completion's solve must fit before ``until``.
         searched_until = until - _COMPLETION_MARGIN * self._fixed_solve_s - 0.2
