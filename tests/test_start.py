@@ -487,7 +487,8 @@ def test_untangling_close_duties_lowers_the_soft_penalty_and_no_level_rises(quar
     literal, soft, untangled = _soft_trades(quarter)
 
     def close_duties(chosen: Collection[tuple[int, int]]) -> int:
-        return sum(len(shifts) for shifts in lns._close_duties(quarter, chosen).values())
+        close = lns._close_duties(quarter, lns._duties_by_doctor(quarter, chosen))
+        return sum(len(shifts) for shifts in close.values())
 
     assert close_duties(untangled.chosen) < close_duties(literal)
     assert untangled.value < soft

@@ -33,10 +33,10 @@ The same search gives the staged solve its start (:func:`bring_under`): the soft
 rotation, its rows above the literal rotation's largest deviation of their tag brought under it,
 neighbourhoods drawn around the doctors of those rows with colleagues who share their duties.
 
-Two searches re-plan chosen pairs of doctors rather than drawn neighbourhoods: the doctor who
-holds a largest deviation with one colleague at a time (:func:`lower_largest`), and a doctor
+Three searches re-plan chosen pairs of doctors rather than drawn neighbourhoods: the doctor
+who holds a largest deviation with one colleague at a time (:func:`lower_largest`); a doctor
 over target with a colleague under it who can take one of their duties (:func:`trade`, for the
-summed deviations), and a doctor with two duties close together with a colleague clear of
+summed deviations); and a doctor with two duties close together with a colleague clear of
 duties around one of them (:func:`trade`, first in the soft stage).
 
 With several workers, as many disjoint neighbourhoods are searched side by side on one worker
@@ -711,21 +711,28 @@ def _trading(instance: Instance, deviations: Sequence[int], stage: Stage) -> dic
     }
 
 
-def _close_duties(instance: Instance, chosen: Collection[Pair]) -> dict[int, list[int]]:
+def _duties_by_doctor(instance: Instance, chosen: Collection[Pair]) -> dict[int, list[int]]:
+    """Return each doctor's shifts in ``chosen``, in the order of their start days."""
+    duties: dict[int, list[int]] = defaultdict(list)
+    for d_idx, s_idx in chosen:
+        duties[d_idx].append(s_idx)
+    for shifts in duties.values():
+        shifts.sort(key=lambda s: instance.start_day[s])
+    return duties
+
+
+def _close_duties(instance: Instance, duties: Mapping[int, list[int]]) -> dict[int, list[int]]:
     """Return, per doctor with two duties close together, those duties.
 
-    Close: starting at most the minimum-gap rule's ``close_days`` apart, what a coordinator
-    counts as bunched (none where the rule is off).
+    ``duties`` are each doctor's in start order (:func:`_duties_by_doctor`). Close: starting at
+    most the minimum-gap rule's ``close_days`` apart, what a coordinator counts as bunched
+    (none where the rule is off).
     """
     rule = instance.scenario.rules.min_days_between_duties
     if rule is None or rule.close_days == 0:
         return {}
-    duties: dict[int, list[int]] = defaultdict(list)
-    for d_idx, s_idx in chosen:
-        duties[d_idx].append(s_idx)
     close: dict[int, list[int]] = {}
     for d_idx, shifts in duties.items():
-        shifts.sort(key=lambda s: instance.start_day[s])
         near = {
             s
             for first, second in pairwise(shifts)
@@ -1010,12 +1017,11 @@ def _untangles(instance: Instance, chosen: Collection[Pair]) -> list[_Trade]:
     On the 250-GP year the soft stage's neighbourhoods left 28-33 such pairs in 60 s (none in
     150 s); re-planning these pairs first took the close duties from 98 to 6 in 3.7 s.
     """
-    close = _close_duties(instance, chosen)
+    duties = _duties_by_doctor(instance, chosen)
+    close = _close_duties(instance, duties)
     if not close:
         return []
-    days: dict[int, list[int]] = defaultdict(list)
-    for d_idx, s_idx in chosen:
-        days[d_idx].append(instance.start_day[s_idx])
+    days = {d_idx: [instance.start_day[s] for s in shifts] for d_idx, shifts in duties.items()}
     found: list[_Trade] = []
     for giver, shifts in sorted(close.items()):
         clearest: dict[int, int] = {}
@@ -1024,7 +1030,9 @@ def _untangles(instance: Instance, chosen: Collection[Pair]) -> list[_Trade]:
             for taker in instance.doctors_of_shift[s_idx]:
                 if taker == giver:
                     continue
-                clear = min((abs(other - day) for other in days[taker]), default=instance.num_days)
+                clear = min(
+                    (abs(other - day) for other in days.get(taker, ())), default=instance.num_days
+                )
                 if clear >= _UNTANGLE_CLEAR_DAYS and clear > clearest.get(taker, 0):
                     clearest[taker] = clear
         ranked = sorted(clearest.items(), key=lambda item: (-item[1], item[0]))
@@ -1074,9 +1082,9 @@ def trade(
     failed_at: dict[frozenset[int], int] = {}
     """The step at which a pair last lowered nothing."""
     moved = True
+    caps = _Caps.of(instance, best)
     while moved and best_value > target and budget.left() >= _MIN_STEP_S:
         listed_at, moved = outcome.num_steps, False
-        caps = _Caps.of(instance, best)
         listed = (
             _untangles(instance, best)
             if stage.name == "soft"
@@ -1111,8 +1119,8 @@ def trade(
             outcome.num_improving += 1
             changed_at.update(dict.fromkeys(doctors, step))
             moved = True
-            # The next pair's caps are the roster's as it is now: what a later stage's sum may
-            # still grow by (its ceiling's slack) is what this pair left of it.
+            # The caps are the roster's as it is now (for the next pair and the next listing):
+            # what a later stage's sum may still grow by is what this pair left of it.
             caps = _Caps.of(instance, best)
     outcome.chosen, outcome.value, outcome.changed = best, best_value, best != chosen
     outcome.spent_deterministic = budget.spent
