@@ -36,8 +36,9 @@ neighbourhoods drawn around the doctors of those rows with colleagues who share 
 Three searches re-plan chosen pairs of doctors rather than drawn neighbourhoods: the doctor
 who holds a largest deviation with one colleague at a time (:func:`lower_largest`); a doctor
 over target with a colleague under it who can take one of their duties (:func:`trade`, for the
-summed deviations); and a doctor with two duties close together with a colleague clear of
-duties around one of them (:func:`trade`, first in the soft stage).
+summed deviations); and, first in the soft stage (:func:`trade`), a doctor with two duties
+close together with a colleague clear of duties around one of them, and a doctor with a month
+over the monthly cap with a colleague light that month.
 
 With several workers, as many disjoint neighbourhoods are searched side by side on one worker
 each (CP-SAT releases Python's lock while it searches) and their results are taken in a fixed
@@ -1040,6 +1041,58 @@ def _untangles(instance: Instance, chosen: Collection[Pair]) -> list[_Trade]:
     return sorted(found, key=lambda t: (-t.gain, t.giver, t.taker))
 
 
+Month = tuple[int, int, int]
+"""A doctor's calendar month: (doctor index, year, month)."""
+_LIGHTENS_PER_DOCTOR = 3
+"""Colleagues listed per doctor with a month over the monthly cap: the lightest that month."""
+
+
+def _month_minutes(instance: Instance, duties: Mapping[int, list[int]]) -> dict[Month, int]:
+    """Return each doctor's duty minutes per calendar month of the duties' local start."""
+    minutes: dict[Month, int] = defaultdict(int)
+    for d_idx, shifts in duties.items():
+        for s_idx in shifts:
+            start = instance.shifts[s_idx].start
+            minutes[d_idx, start.year, start.month] += (
+                instance.end_min[s_idx] - instance.start_min[s_idx]
+            )
+    return minutes
+
+
+def _lightens(instance: Instance, chosen: Collection[Pair]) -> list[_Trade]:
+    """Return the pairs where a colleague could take a duty of a doctor's month over the cap.
+
+    Per doctor with a calendar month over the soft monthly cap (``max_hours_per_month``), the
+    colleagues who can take one of that month's duties and stay within the cap with it, the
+    ``_LIGHTENS_PER_DOCTOR`` lightest first (the gain is the minutes they keep under the cap).
+    The cap costs little per hour, so the neighbourhoods leave such months where they are: on
+    the 500-GP year two doctors had a weeknight and a day duty in the month of an 86-h holiday
+    weekend (109 h), a figure a coordinator reads (the most hours in a month); with these
+    pairs, 86 h (the weekend alone).
+    """
+    rule = instance.scenario.rules.max_hours_per_month
+    if rule is None or rule.hard:
+        return []
+    cap_min = round(rule.hours * 60)
+    duties = _duties_by_doctor(instance, chosen)
+    minutes = _month_minutes(instance, duties)
+    found: list[_Trade] = []
+    for giver, shifts in sorted(duties.items()):
+        lightest: dict[int, int] = {}
+        for s_idx in shifts:
+            start = instance.shifts[s_idx].start
+            if minutes[giver, start.year, start.month] <= cap_min:
+                continue
+            duration = instance.end_min[s_idx] - instance.start_min[s_idx]
+            for taker in instance.doctors_of_shift[s_idx]:
+                room = cap_min - minutes.get((taker, start.year, start.month), 0) - duration
+                if taker != giver and room >= 0 and room > lightest.get(taker, -1):
+                    lightest[taker] = room
+        ranked = sorted(lightest.items(), key=lambda item: (-item[1], item[0]))
+        found += [_Trade(room, giver, taker) for taker, room in ranked[:_LIGHTENS_PER_DOCTOR]]
+    return sorted(found, key=lambda t: (-t.gain, t.giver, t.taker))
+
+
 def trade(
     instance: Instance,
     chosen: set[Pair],
@@ -1059,9 +1112,11 @@ def trade(
     A sum of distances to target falls where a doctor over target hands a duty to a colleague
     under it who can take it (:func:`_trades`); a neighbourhood drawn at random rarely holds
     those two. The soft penalty falls where a doctor with two duties close together hands one
-    to a colleague clear of duties around it (:func:`_untangles`). Each such pair is
-    re-planned in turn, the largest gain first, with the stage's part as its objective and
-    everything the stage keeps (``_Part``); a pair that lowers it is kept. A pass over the
+    to a colleague clear of duties around it (:func:`_untangles`), or a doctor with a month
+    over the monthly cap one of its duties to a colleague light that month (:func:`_lightens`).
+    Each such pair is re-planned in turn, the largest gain first (the close duties' pairs
+    before the months'), with the stage's part as its objective and everything the stage keeps
+    (``_Part``); a pair that lowers it is kept. A pass over the
     pairs skips those with a doctor changed since they were listed, and the next pass lists
     them again; a pair that lowered nothing is not tried again until one of its doctors
     changes.
@@ -1086,7 +1141,7 @@ def trade(
     while moved and best_value > target and budget.left() >= _MIN_STEP_S:
         listed_at, moved = outcome.num_steps, False
         listed = (
-            _untangles(instance, best)
+            _untangles(instance, best) + _lightens(instance, best)
             if stage.name == "soft"
             else _trades(instance, best, caps, stage.name)
         )
