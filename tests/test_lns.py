@@ -131,6 +131,7 @@ def test_side_by_side_neighbourhoods_keep_one_doctor_at_the_largest():
         at_largest={"weekend": {1, 7}, "night": {2, 30}},
         total_max=0,
         holiday_max=0,
+        month_max=0,
         summed={"deviation": 0, "total": 0},
     )
     largest = {"weekend": 40, "night": 9}
