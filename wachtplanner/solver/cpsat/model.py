@@ -115,9 +115,11 @@ _READING_MARGIN = 1.5
 """Reading every term's and penalty's value from a solution takes 0.93 s on the 500-GP year
 (its soft penalty sums 563 671 terms), and more on a busier machine: with the reserve fixed
 at 1.0 s that solve once ended 0.25 s over its 60 s. The start's reading is measured."""
-_COMPLETION_MARGIN = 1.2
+_COMPLETION_MARGIN = 1.5
 """A neighbourhood search stops this many fixed-roster solves before its stage ends: the
-roster it found is completed by one (2.4 s on the 500-GP year with its light presolve)."""
+roster it found is completed by one (2.4 s on the 500-GP year with its light presolve; the
+longest so far is the measure). On a slow spell of this machine the soft stage's completion
+took 6.75 s where the longest before was 5.07, and with 1.2 the solve ended at 61.7 s."""
 _TWO_WAY_COST = 8.0
 """The two-way evaluation's time in one-way evaluations (measured on the 500-GP year: 9.6 s
 against 1.4 s; the objective over every term makes each of its two solves slower)."""
@@ -130,6 +132,13 @@ before the soft stage (see ``CpSatModel._reach_ceilings``). The search stops at 
 on the 100-GP quarter it gets there in 2.9-5.4 s, 6-11 % of the time left; aiming 0.5 %
 below it instead took the whole of a 0.3 share (14 s), and the soft stage then ended at
 2 336 against 2 085-2 119."""
+_CEILING_SEARCH_S = 3.0
+"""Search time that bringing a summed deviation down to its ceiling gets at least, beside its
+completion: on the 500-GP year the share alone left nothing after the completion's 3.8 s, and
+the summed deviation per tag ended 0.46 % above the rotation's; single moves and exchanges
+(``lns.trade``) took its start to the rotation's in 4.0 s."""
+_CEILING_MOST = 0.3
+"""Share of the time left that bringing each summed deviation to its ceiling takes at most."""
 _LNS_STAGES = ("sum_excess", "at_spread", "soft", "deviation", "total")
 """Summed stages, which trading duties within a few doctors lowers (``lns``). A stage of a
 largest value (the spread) is held by doctors a neighbourhood rarely contains."""
@@ -840,6 +849,11 @@ class CpSatModel:
         """Return whether the spread stage searches (``_SPREAD_SEARCH_UP_TO``)."""
         return len(self.x) <= _SPREAD_SEARCH_UP_TO
 
+    @property
+    def _completion_s(self) -> float:
+        """Return the time a neighbourhood search leaves to complete its roster (``_improve``)."""
+        return _COMPLETION_MARGIN * self._fixed_solve_s + 0.2
+
     @staticmethod
     def _within_gap(value: int, bound: int) -> bool:
         """Return whether a value is within the gap at which a stage's search stops."""
@@ -874,17 +888,31 @@ class CpSatModel:
                 if solver is None
                 else int(solver.value(self.objectives[name]))
             )
-            until = time.perf_counter() + (deadline - time.perf_counter()) * _CEILING_SHARE
+            left = deadline - time.perf_counter()
+            # At least a short search beside the completion (3.8 s on the 500-GP year).
+            searched = max(left * _CEILING_SHARE, self._completion_s + _CEILING_SEARCH_S)
+            until = time.perf_counter() + min(searched, left * _CEILING_MOST)
             if now is None or now <= ceiling or not self._splittable:
                 reached[name] = max(ceiling, now or 0)
                 continue
+            # The sums after this one may not rise over their ceilings (or their values now):
+            # without, the exchanges took the 500-GP year's summed total 0.8 % over its own.
+            later = {
+                other: max(other_ceiling, current.get(TERM_OF_STAGE[other], other_ceiling))
+                for other, other_ceiling in ceilings.items()
+                if other not in reached and other != name
+            }
             outcome, completed = self._improve(
                 chosen,
                 now,
                 # No tie-break by the soft penalty (the soft stage comes next): with it, the
                 # 20-GP quarter's summed deviation fell by 0.3 % where it fell by 43 % without.
                 Stage(
-                    name, done, self._largest if "at_spread" in done else None, None, dict(reached)
+                    name,
+                    done,
+                    self._largest if "at_spread" in done else None,
+                    None,
+                    {**reached, **later},
                 ),
                 self.objectives[name],
                 until,
@@ -919,7 +947,7 @@ class CpSatModel:
         the searches' running value.
         """
         # The completion's solve must fit before ``until``.
-        searched_until = until - _COMPLETION_MARGIN * self._fixed_solve_s - 0.2
+        searched_until = until - self._completion_s
         deterministic_s = self._lns_deterministic(params)
         traded = trade(
             self.instance,
