@@ -331,10 +331,10 @@ class _Caps:
     coordinator's holiday-blocks figure: the 100- and 500-GP years went from 2 to 3)."""
 
     month_max: int
-    """The most duty minutes of one doctor in a calendar month, which no neighbourhood raises
-    (the coordinator's most hours in a month: the monthly cap costs little per hour, and after
-    the soft stage's trades had brought the 250-GP quarter's to 84 h, its neighbourhoods
-    ended at 97 in a benchmark run)."""
+    """The most duty minutes of one doctor in a calendar month, which no neighbourhood from the
+    soft stage on raises (the coordinator's most hours in a month: the monthly cap costs little
+    per hour, and after the soft stage's trades had brought the 250-GP quarter's to 84 h, its
+    neighbourhoods ended at 97 in a benchmark run)."""
 
     summed: dict[str, int]
     """The whole roster's summed deviation per tag and in total (``deviation``, ``total``)."""
@@ -452,8 +452,8 @@ def cap_figures(
     """Cap every doctor's |total deviation|, duties touching a holiday and minutes per month.
 
     The figures a coordinator reads that no stage lowers (``_Caps.figures``): every
-    neighbourhood keeps them, and the whole model from the soft stage on
-    (``CpSatModel.keep_figures``).
+    neighbourhood keeps them (the month's from the soft stage on), and the whole model from
+    the soft stage on (``CpSatModel.keep_figures``).
     """
     for total in fairness.total_of_doctor.values():
         model.add(total <= figures.total_max)

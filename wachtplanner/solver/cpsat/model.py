@@ -994,12 +994,12 @@ class CpSatModel:
     def keep_figures(self, chosen: Collection[Pair]) -> None:
         """Keep every doctor's largest figures a coordinator reads within the roster's.
 
-        Every neighbourhood keeps them (``lns._Caps.figures``); from the soft stage on the whole
-        model does too, so a full search (a small circle's) cannot raise the largest total
-        deviation, the most holiday blocks or the most hours in a month of one doctor, figures
-        no stage lowers (the monthly cap's penalty is small). (In a benchmark run at 5000df6
-        the 50-GP quarter ended at the rotation's largest total, 95.56 points; its start's was
-        86.90.)
+        Every neighbourhood keeps them (``lns._Caps.figures``, the month's from the soft stage
+        on); from the soft stage on the whole model does too, so a full search (a small
+        circle's) cannot raise the largest total deviation, the most holiday blocks or the most
+        hours in a month of one doctor, figures no stage lowers (the monthly cap's penalty is
+        small). (In a benchmark run at 5000df6 the 50-GP quarter ended at the rotation's
+        largest total, 95.56 points; its start's was 86.90.)
         """
         figures = largest_figures(self.instance, set(chosen))
         cap_figures(self.model, self.x, self.instance, self.fairness, figures)
