@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import time
+from collections.abc import Collection
 from typing import Any
 
 from wachtplanner.domain.roster import Assignment, Roster
@@ -150,3 +152,26 @@ def penalties_both_ways(scenario: Scenario, pairs: list[tuple[str, str]]) -> dic
     by_rule = {k: v for k, v in checker.penalties_by_rule.items() if v}
     assert solver == by_rule, (solver, by_rule)
     return by_rule
+
+
+def reach_checked(
+    model: CpSatModel,
+    roster: Collection[tuple[int, int]],
+    current: dict[str, int],
+    ceilings: dict[str, int],
+) -> Evaluation:
+    """Bring ``roster`` down to ``ceilings`` before the soft stage (``_reach_ceilings``).
+
+    Returns the checker's evaluation of the roster reached, which keeps every hard rule and
+    whose summed deviation per tag is CP-SAT's own.
+    """
+    solver = model._reach_ceilings(
+        ceilings, ("soft", "deviation", "total"), roster, current, FAST, time.perf_counter() + 60
+    )
+    assert solver is not None
+    instance = model.instance
+    reached = instance.roster_of(model._chosen(solver))
+    evaluation = evaluate_roster(instance.scenario, instance.shifts, reached)
+    assert evaluation.hard_violations == ()
+    assert evaluation.terms.deviation_centi == solver.value(model.objectives["deviation"])
+    return evaluation

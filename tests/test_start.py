@@ -19,7 +19,7 @@ from dataclasses import replace
 import pytest
 
 from benchmarks.generate import generate
-from tests.helpers import FAST, scenario_of
+from tests.helpers import FAST, reach_checked, scenario_of
 from wachtplanner.evaluation.objective import Evaluation, evaluate_roster
 from wachtplanner.exceptions import SolverError
 from wachtplanner.expand import expand_shifts
@@ -518,14 +518,7 @@ def test_bringing_one_sum_to_its_ceiling_keeps_the_next_within_its_own(year):
         "deviation": current["deviation_centi"] - 3000,
         "total": current["total_deviation_centi"],
     }
-    solver = model._reach_ceilings(
-        ceilings, ("soft", "deviation", "total"), literal, current, FAST, time.perf_counter() + 60
-    )
-    assert solver is not None
-    reached = model._chosen(solver)
-    evaluation = evaluate_roster(year.scenario, year.shifts, year.roster_of(reached))
-    assert evaluation.hard_violations == ()
-    assert evaluation.terms.deviation_centi == solver.value(model.objectives["deviation"])
+    evaluation = reach_checked(model, literal, current, ceilings)
     assert evaluation.terms.deviation_centi < current["deviation_centi"]
     assert evaluation.terms.total_deviation_centi <= current["total_deviation_centi"]
 
