@@ -35,10 +35,11 @@ neighbourhoods drawn around the doctors of those rows with colleagues who share 
 
 Three searches re-plan chosen pairs of doctors rather than drawn neighbourhoods: the doctor
 who holds a largest deviation with one colleague at a time (:func:`lower_largest`); a doctor
-over target with a colleague under it who can take one of their duties (:func:`trade`, for the
-summed deviations); and, first in the soft stage (:func:`trade`), a doctor with two duties
-close together with a colleague clear of duties around one of them, and a doctor with a month
-over the monthly cap with a colleague light that month.
+over target with a colleague under it who can take one of their duties, or exchange one of a
+tag for one of fewer points (:func:`trade`, for the summed deviations); and, first in the soft
+stage (:func:`trade`), a doctor with two duties close together with a colleague clear of
+duties around one of them, and a doctor with a month over the monthly cap with a colleague
+light that month.
 
 With several workers, as many disjoint neighbourhoods are searched side by side on one worker
 each (CP-SAT releases Python's lock while it searches) and their results are taken in a fixed
@@ -1189,6 +1190,7 @@ def _lightens(instance: Instance, chosen: Collection[Pair]) -> list[_Trade]:
     ``_LIGHTENS_PER_DOCTOR`` lightest that month, the doctors whose busiest month is furthest
     over the cap first (their gain). Ranked by the colleagues' room instead, the 20-GP
     quarter's trades ended at 133 h rather than 121.
+
     The cap costs little per hour, so the neighbourhoods leave such months where they are: on
     the 500-GP year two doctors had a weeknight and a day duty in the month of an 86-h holiday
     weekend (109 h), a figure a coordinator reads (the most hours in a month); with these
