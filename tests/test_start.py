@@ -598,7 +598,7 @@ def test_months_over_the_cap_are_lightened(quarter, soft_traded, monkeypatch):
 
     literal, _, traded = soft_traded
     # The minutes per month the pairs are listed by are the coordinator's figure.
-    minutes = lns._month_minutes(quarter, lns._duties_by_doctor(quarter, traded.chosen))
+    minutes = lns._month_minutes(quarter, traded.chosen)
     assert max(minutes.values()) / 60 == most_hours(traded.chosen)
     assert most_hours(literal) == 186
     assert most_hours(traded.chosen) <= 121
@@ -630,7 +630,7 @@ def test_the_month_is_capped_from_the_soft_stage_on(quarter):
     Here the cap is set an hour under the literal rotation's busiest month: the neighbourhood
     around that doctor breaks it in the soft stage, and keeps it in the spread's lowering."""
     literal = set(greedy_roster(quarter, literal=True).chosen)
-    minutes = lns._month_minutes(quarter, lns._duties_by_doctor(quarter, literal))
+    minutes = lns._month_minutes(quarter, literal)
     (busiest, _, _), most = max(minutes.items(), key=lambda item: item[1])
     caps = replace(lns._Caps.of(quarter, literal), month_max=most - 60)
     doctors = lns.Neighbourhoods(quarter, 0).group(busiest)

@@ -170,6 +170,22 @@ class Instance:
             return self.whole_eligible[d_idx]
         return len(self.shifts_of_doctor[d_idx])
 
+    def month_of(self, s_idx: int) -> tuple[int, int]:
+        """Return the (year, month) of a shift's local start (the monthly cap's month)."""
+        start = self.shifts[s_idx].start
+        return start.year, start.month
+
+    def minutes_of(self, s_idx: int) -> int:
+        """Return a shift's real duration in minutes."""
+        return self.end_min[s_idx] - self.start_min[s_idx]
+
+    def by_month(self, shifts: Iterable[int]) -> dict[tuple[int, int], list[int]]:
+        """Return ``shifts`` by the calendar month of their local start."""
+        months: dict[tuple[int, int], list[int]] = {}
+        for s_idx in shifts:
+            months.setdefault(self.month_of(s_idx), []).append(s_idx)
+        return months
+
     @property
     def num_pairs(self) -> int:
         """Return the number of eligible (doctor, shift) pairs."""

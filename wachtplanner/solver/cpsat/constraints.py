@@ -140,12 +140,8 @@ def build_monthly_cap(ctx: BuildContext) -> None:
     inst = ctx.instance
     cap_min = round(rule.hours * 60)
     for d_idx in range(len(inst.doctors)):
-        months: dict[tuple[int, int], list[int]] = defaultdict(list)
-        for s in ctx.eligible(d_idx):
-            start = inst.shifts[s].start
-            months[start.year, start.month].append(s)
-        for shifts in months.values():
-            minutes = [inst.end_min[s] - inst.start_min[s] for s in shifts]
+        for shifts in inst.by_month(ctx.eligible(d_idx)).values():
+            minutes = [inst.minutes_of(s) for s in shifts]
             if sum(minutes) <= cap_min:
                 continue
             load = cp_model.LinearExpr.weighted_sum([ctx.x[d_idx, s] for s in shifts], minutes)

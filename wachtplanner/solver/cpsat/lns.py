@@ -56,7 +56,7 @@ from __future__ import annotations
 import random
 import time
 from collections import defaultdict
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
@@ -353,9 +353,7 @@ class _Caps:
             if instance.shifts[s_idx].holidays:
                 on_holiday[d_idx] = on_holiday.get(d_idx, 0) + 1
         holiday_max = max(on_holiday.values(), default=0)
-        month_max = max(
-            _month_minutes(instance, _duties_by_doctor(instance, chosen)).values(), default=0
-        )
+        month_max = max(_month_minutes(instance, chosen).values(), default=0)
         deviations = row_deviations(instance, chosen)
         distances = [abs(deviation) for deviation in deviations]
         totals: dict[int, int] = {}
@@ -386,6 +384,13 @@ class _Caps:
             deviations,
             totals,
         )
+
+    def by_row(self, instance: Instance) -> dict[tuple[int, str], int]:
+        """Return every fairness row's points - target by (doctor, tag)."""
+        return {
+            (row.doctor_idx, row.tag): deviation
+            for row, deviation in zip(instance.targets, self.deviations, strict=True)
+        }
 
     @property
     def figures(self) -> Figures:
@@ -462,13 +467,11 @@ def cap_figures(
         on_holiday = [x[d_idx, s] for s in own if instance.shifts[s].holidays]
         if len(on_holiday) > figures.holiday_max:
             model.add(cp_model.LinearExpr.sum(on_holiday) <= figures.holiday_max)
-        months: dict[tuple[int, int], list[int]] = defaultdict(list)
-        for s_idx in own:
-            start = instance.shifts[s_idx].start
-            months[start.year, start.month].append(s_idx)
-        for shifts in months.values():
-            minutes = [instance.end_min[s] - instance.start_min[s] for s in shifts]
-            if figures.month_max is not None and sum(minutes) > figures.month_max:
+        if figures.month_max is None:
+            continue
+        for shifts in instance.by_month(own).values():
+            minutes = [instance.minutes_of(s) for s in shifts]
+            if sum(minutes) > figures.month_max:
                 load = cp_model.LinearExpr.weighted_sum([x[d_idx, s] for s in shifts], minutes)
                 model.add(load <= figures.month_max)
 
@@ -1003,10 +1006,7 @@ def _trades(instance: Instance, chosen: Collection[Pair], caps: _Caps, name: str
     in total together. Per (giver, taker), the best such move, best first (:func:`trade`
     re-plans each with their trainee or supervisor).
     """
-    rows = {
-        (row.doctor_idx, row.tag): deviation
-        for row, deviation in zip(instance.targets, caps.deviations, strict=True)
-    }
+    rows = caps.by_row(instance)
     totals = caps.totals
 
     def change(doctor: int, points: Mapping[str, int], sign: int) -> tuple[int, int]:
@@ -1070,10 +1070,7 @@ def _exchanges(instance: Instance, chosen: Collection[Pair], caps: _Caps) -> lis
     the weekend's from 11 031.29 to 10 807.07 (the rotation's: 10 993.75); the single moves
     alone stop at 19 374.83.
     """
-    rows = {
-        (row.doctor_idx, row.tag): deviation
-        for row, deviation in zip(instance.targets, caps.deviations, strict=True)
-    }
+    rows = caps.by_row(instance)
     held: dict[tuple[int, str], dict[tuple[tuple[str, int], ...], int]] = defaultdict(dict)
     """Per doctor and tag, one duty of each distinct set of points they hold."""
     for d_idx, s_idx in sorted(chosen):
@@ -1170,15 +1167,11 @@ _LIGHTENS_PER_DOCTOR = 3
 """Colleagues listed per doctor with a month over the monthly cap: the lightest that month."""
 
 
-def _month_minutes(instance: Instance, duties: Mapping[int, list[int]]) -> dict[Month, int]:
+def _month_minutes(instance: Instance, chosen: Iterable[Pair]) -> dict[Month, int]:
     """Return each doctor's duty minutes per calendar month of the duties' local start."""
     minutes: dict[Month, int] = defaultdict(int)
-    for d_idx, shifts in duties.items():
-        for s_idx in shifts:
-            start = instance.shifts[s_idx].start
-            minutes[d_idx, start.year, start.month] += (
-                instance.end_min[s_idx] - instance.start_min[s_idx]
-            )
+    for d_idx, s_idx in chosen:
+        minutes[(d_idx, *instance.month_of(s_idx))] += instance.minutes_of(s_idx)
     return minutes
 
 
@@ -1201,19 +1194,19 @@ def _lightens(instance: Instance, chosen: Collection[Pair]) -> list[_Trade]:
         return []
     cap_min = round(rule.hours * 60)
     duties = _duties_by_doctor(instance, chosen)
-    minutes = _month_minutes(instance, duties)
+    minutes = _month_minutes(instance, chosen)
     found: list[_Trade] = []
     for giver, shifts in sorted(duties.items()):
         lightest: dict[int, int] = {}
         over = 0
         for s_idx in shifts:
-            start = instance.shifts[s_idx].start
-            if minutes[giver, start.year, start.month] <= cap_min:
+            month = instance.month_of(s_idx)
+            if minutes[(giver, *month)] <= cap_min:
                 continue
-            over = max(over, minutes[giver, start.year, start.month] - cap_min)
-            duration = instance.end_min[s_idx] - instance.start_min[s_idx]
+            over = max(over, minutes[(giver, *month)] - cap_min)
+            duration = instance.minutes_of(s_idx)
             for taker in instance.doctors_of_shift[s_idx]:
-                room = cap_min - minutes.get((taker, start.year, start.month), 0) - duration
+                room = cap_min - minutes.get((taker, *month), 0) - duration
                 if taker != giver and room >= 0 and room > lightest.get(taker, -1):
                     lightest[taker] = room
         ranked = sorted(lightest.items(), key=lambda item: (-item[1], item[0]))

@@ -889,13 +889,13 @@ class CpSatModel:
                 if solver is None
                 else int(solver.value(self.objectives[name]))
             )
+            if now is None or now <= ceiling or not self._splittable:
+                reached[name] = max(ceiling, now or 0)
+                continue
             left = deadline - time.perf_counter()
             # At least a short search beside the completion (3.8 s on the 500-GP year).
             searched = max(left * _CEILING_SHARE, self._completion_s + _CEILING_SEARCH_S)
             until = time.perf_counter() + min(searched, left * _CEILING_MOST)
-            if now is None or now <= ceiling or not self._splittable:
-                reached[name] = max(ceiling, now or 0)
-                continue
             # The sums after this one may not rise over their ceilings (or their values now):
             # without, the exchanges took the 500-GP year's summed total 0.8 % over its own.
             later = {
@@ -941,9 +941,10 @@ class CpSatModel:
         """Search neighbourhoods (``lns.improve``) and complete the roster found.
 
         A summed deviation (``lns.TRADED_STAGES``) is first lowered by pairs of a doctor over
-        target and one under it, the soft penalty by pairs of a doctor with two duties close
-        together and one clear of duties around them (``lns.trade``; its deterministic time is
-        taken off the neighbourhoods'). The completion is one fixed-roster solve of the whole
+        target and one under it (a duty handed over, or two of a tag exchanged), the soft
+        penalty by pairs of a doctor with two duties close together or a month over the cap and
+        one clear of duties there (``lns.trade``; its deterministic time is taken off the
+        neighbourhoods'). The completion is one fixed-roster solve of the whole
         model (None where the roster did not change), whose value of ``expression`` must be
         the searches' running value.
         """

@@ -547,6 +547,7 @@ def tag_bound(
 
 
 _TOTAL_MIN_S = 0.5
+"""Time left under which the total's relaxation is not built (``total_bound``)."""
 
 
 def total_bound(
