@@ -157,18 +157,26 @@ def penalties_both_ways(scenario: Scenario, pairs: list[tuple[str, str]]) -> dic
 def reach_checked(
     model: CpSatModel,
     roster: Collection[tuple[int, int]],
-    current: dict[str, int],
     ceilings: dict[str, int],
+    beside: dict[str, int] | None = None,
 ) -> Evaluation:
     """Bring ``roster`` down to ``ceilings`` before the soft stage (``_reach_ceilings``).
 
     Returns the checker's evaluation of the roster reached, which keeps every hard rule and
     whose summed deviation per tag is CP-SAT's own.
     """
-    solver = model._reach_ceilings(
-        ceilings, ("soft", "deviation", "total"), roster, current, FAST, time.perf_counter() + 60
+    reached_by = model._reach_ceilings(
+        ceilings,
+        ("soft", "deviation", "total"),
+        roster,
+        FAST,
+        time.perf_counter() + 60,
+        complete=True,
+        beside=beside,
     )
-    assert solver is not None
+    assert reached_by is not None
+    assert reached_by.solver is not None
+    solver = reached_by.solver
     instance = model.instance
     reached = instance.roster_of(model._chosen(solver))
     evaluation = evaluate_roster(instance.scenario, instance.shifts, reached)

@@ -339,7 +339,7 @@ def test_the_roster_is_brought_down_to_both_ceilings_in_turn(circle, free_soft):
         "deviation": terms["deviation_centi"],
         "total": current["total_deviation_centi"] - 1,
     }
-    evaluation = reach_checked(model, entering, current, ceilings)
+    evaluation = reach_checked(model, entering, ceilings)
     assert evaluation.terms.deviation_centi < current["deviation_centi"]
     assert evaluation.terms.total_deviation_centi < current["total_deviation_centi"]
 

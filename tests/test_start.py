@@ -25,6 +25,7 @@ from wachtplanner.exceptions import SolverError
 from wachtplanner.expand import expand_shifts
 from wachtplanner.solver import apart, api
 from wachtplanner.solver.cpsat import lns
+from wachtplanner.solver.cpsat import model as model_module
 from wachtplanner.solver.cpsat.constraints import RULE_BUILDERS
 from wachtplanner.solver.cpsat.model import CpSatModel
 from wachtplanner.solver.cpsat.objective import (
@@ -518,9 +519,76 @@ def test_bringing_one_sum_to_its_ceiling_keeps_the_next_within_its_own(year):
         "deviation": current["deviation_centi"] - 3000,
         "total": current["total_deviation_centi"],
     }
-    evaluation = reach_checked(model, literal, current, ceilings)
+    evaluation = reach_checked(model, literal, ceilings)
     assert evaluation.terms.deviation_centi < current["deviation_centi"]
     assert evaluation.terms.total_deviation_centi <= current["total_deviation_centi"]
+
+
+def test_the_soft_stage_completes_what_reaching_the_ceilings_found(year, monkeypatch):
+    """Where the soft stage has no full search (a circle year; here the 20-GP year with
+    none), reaching the ceilings ends without a fixed-roster solve of its own: the soft
+    stage's completion is the one, with the soft penalty's change added up from the
+    searches (left out, that completion's check fails). The summed deviation per tag falls
+    from the 20-GP year's literal rotation's; CP-SAT's values are the checker's, term by term
+    and rule by rule."""
+    monkeypatch.setattr(model_module, "_FULL_SHARE_BEFORE_LNS", ())
+    literal = sorted(greedy_roster(year, literal=True).chosen)
+    model = CpSatModel(year)
+    assert model._defers_ceilings
+    values = model.evaluate(literal, FAST)
+    assert values is not None
+    current = values[0]
+    ceilings = {
+        "deviation": current["deviation_centi"] - 3000,
+        "total": current["total_deviation_centi"],
+    }
+    reached: list[model_module._Reached | None] = []
+    reach = model._reach_ceilings
+
+    def spied(*args: object, **kwargs: object) -> model_module._Reached | None:
+        reached.append(reach(*args, **kwargs))  # type: ignore[arg-type]
+        return reached[-1]
+
+    monkeypatch.setattr(model, "_reach_ceilings", spied)
+    solved = model.solve(
+        FAST,
+        stages=("soft", "deviation", "total"),
+        start=literal,
+        ceilings=ceilings,
+        beside={"total": ceilings["total"] + 500},
+    )
+    assert len(reached) == 1
+    assert reached[0] is not None
+    assert reached[0].solver is None
+    assert reached[0].soft_change != 0
+    checked = evaluate_roster(year.scenario, year.shifts, solved.roster)
+    assert checked.hard_violations == ()
+    # The at-spread count is built by its stage, which this solve has not.
+    assert solved.terms == {k: v for k, v in checked.terms.as_dict().items() if k != "at_spread"}
+    by_rule = {k: v for k, v in checked.penalties_by_rule.items() if v}
+    assert {k: v for k, v in solved.penalties.items() if v} == by_rule
+    assert checked.terms.deviation_centi < current["deviation_centi"]
+
+
+def test_the_next_sum_held_beside_the_rotations_lets_the_first_reach_further(year):
+    """Held at the total of the rotation whose summed deviation per tag is the ceiling
+    (``beside``, here 5 points above the total's own ceiling), the summed deviation per tag
+    falls further, and the total is then brought back within its own ceiling. On the 20-GP
+    year's literal rotation: 910.76 and 388.44 (measured), against 920.76 and 391.02 held at
+    the total's own ceiling; CP-SAT's values are the checker's."""
+    literal = sorted(greedy_roster(year, literal=True).chosen)
+    ended = {}
+    for allowed in (0, 500):
+        model = CpSatModel(year)
+        values = model.evaluate(literal, FAST)
+        assert values is not None
+        current = values[0]
+        total = current["total_deviation_centi"]
+        ceilings = {"deviation": current["deviation_centi"] - 3000, "total": total}
+        evaluation = reach_checked(model, literal, ceilings, {"total": total + allowed})
+        assert evaluation.terms.total_deviation_centi <= total
+        ended[allowed] = evaluation.terms.deviation_centi
+    assert ended[500] < ended[0]
 
 
 def _soft_trades(

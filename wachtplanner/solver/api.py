@@ -265,6 +265,9 @@ class _Starts:
     """Whether ``warm`` is complete and the checker passed it."""
     ceilings: dict[str, int]
     """The better rotation's summed deviation per tag and in total (see ``CpSatModel.solve``)."""
+    beside: dict[str, int]
+    """The summed total of the rotation with the lowest summed deviation per tag (its
+    ``beside`` in ``CpSatModel.solve``)."""
     valid_at: float
     """``time.time()`` when the first rotation that the checker passed was known."""
     checker_s: float
@@ -302,6 +305,9 @@ def _first_rosters(
         for stage in ("deviation", "total")
         if valid
     }
+    deviation, total = TERM_OF_STAGE["deviation"], TERM_OF_STAGE["total"]
+    fairest = min(valid, key=lambda terms: (terms[deviation], terms[total]), default=None)
+    beside = {} if fairest is None else {"total": fairest[total]}
     if repaired is not None:
         judged.append(repaired)
     judged.sort(key=_rank)
@@ -311,7 +317,12 @@ def _first_rosters(
             instance, (warm, warm_terms), params, ceilings.get("deviation"), stop
         )
     return _Starts(
-        warm.chosen, warm.complete and warm_terms is not None, ceilings, valid_at, checker_s
+        warm.chosen,
+        warm.complete and warm_terms is not None,
+        ceilings,
+        beside,
+        valid_at,
+        checker_s,
     )
 
 
@@ -488,6 +499,7 @@ def solve(
         stage_done=stage_done,
         after_s=starts.checker_s,
         ceilings=starts.ceilings,
+        beside=starts.beside,
     )
     if solved.status is SolveStatus.INFEASIBLE:
         culprits = _diagnose(instance, params)

@@ -171,6 +171,8 @@ class LnsOutcome:
     """Whether ``chosen`` differs from the roster the search started from."""
     spent_deterministic: float = 0.0
     """Deterministic time its searches were charged (:func:`trade`)."""
+    tracked: int = 0
+    """How much the tracked stage's whole value changed (``tracked`` of the searches)."""
 
 
 @dataclass(frozen=True)
@@ -591,6 +593,17 @@ class _Part:
         hint.values.extend(solver.response_proto.solution)
         return solver, int(solver.value(self.expression))
 
+    def change(self, name: str | None, before: cp_model.CpSolver, after: cp_model.CpSolver) -> int:
+        """Return how much the part changed stage ``name``'s whole value (0 where None).
+
+        The part's value is the whole's share of its doctors (as its own stage's is), and
+        every term is a function of the roster (``CpSatModel.evaluate``).
+        """
+        if name is None:
+            return 0
+        objective = self.built.objectives[name]
+        return int(after.value(objective)) - int(before.value(objective))
+
     def chosen(self, solver: cp_model.CpSolver) -> set[Pair]:
         """Return the part's assignments in the solution, as pairs of the whole problem."""
         return {
@@ -640,6 +653,7 @@ def improve(
     penalty_of_doctor: Mapping[int, int] | None = None,
     on_improve: Callable[[int], None] | None = None,
     target: int = 0,
+    tracked: str | None = None,
 ) -> LnsOutcome:
     """Lower the stage's value ``value`` of the roster ``chosen`` by neighbourhood searches.
 
@@ -650,6 +664,7 @@ def improve(
     ends at the same value is also taken (a sideways move), for variety. With several
     workers, as many disjoint neighbourhoods are searched at a time (:func:`_lanes`); their
     results are taken in a fixed order, so a deterministic budget still repeats exactly.
+    The change of another stage's value (``tracked``) is added up in ``LnsOutcome.tracked``.
     """
     neighbourhoods = Neighbourhoods(instance, params.random_seed)
     lanes = _lanes(neighbourhoods, params)
@@ -723,6 +738,7 @@ def improve(
                 found = int(solver.value(part.expression))
                 doctors = frozenset(part.part.doctors)
                 best = {pair for pair in best if pair[0] not in doctors} | part.chosen(solver)
+                outcome.tracked += part.change(tracked, fixed, solver)
                 carried.update(
                     {
                         part.part.doctors[d]: int(solver.value(expression))
@@ -1227,6 +1243,7 @@ def trade(
     deterministic_s: float | None = None,
     target: int = 0,
     stop: Callable[[], bool] | None = None,
+    tracked: str | None = None,
 ) -> LnsOutcome:
     """Lower a summed deviation (``TRADED_STAGES``) or the soft penalty by re-planning pairs.
 
@@ -1242,7 +1259,8 @@ def trade(
     them again; a pair that lowered nothing is not tried again until one of its doctors
     changes.
     Stops at ``until`` (or ``deterministic_s``), at ``target``, once ``stop()`` is true, or
-    after a pass that changed nothing. (The 100-GP quarter's start was 772 centi-points above
+    after a pass that changed nothing. The change of stage ``tracked``'s value is added up
+    (``LnsOutcome.tracked``). (The 100-GP quarter's start was 772 centi-points above
     the rotation's summed deviation per tag; random neighbourhoods took 330 off in 6.8 s,
     three pairs took 874 in 0.1 s.)
     """
@@ -1293,6 +1311,7 @@ def trade(
                 continue
             best = {p for p in best if p[0] not in doctors} | part.chosen(solver)
             best_value -= now - found
+            outcome.tracked += part.change(tracked, fixed, solver)
             outcome.num_improving += 1
             changed_at.update(dict.fromkeys(doctors, step))
             moved = True
@@ -1337,6 +1356,11 @@ def trade_summed(
         ).chosen
         done = (*done, name)
     return chosen
+
+
+def summed_deviations(instance: Instance, chosen: set[Pair]) -> dict[str, int]:
+    """Return a roster's summed deviation per tag and in total (``deviation``, ``total``)."""
+    return _Caps.of(instance, chosen).summed
 
 
 def largest_figures(instance: Instance, chosen: set[Pair]) -> Figures:

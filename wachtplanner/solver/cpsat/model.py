@@ -45,6 +45,7 @@ from wachtplanner.solver.cpsat.lns import (
     cap_figures,
     improve,
     largest_figures,
+    summed_deviations,
     trade,
 )
 from wachtplanner.solver.cpsat.objective import (
@@ -138,8 +139,16 @@ completion: on the 500-GP year the share alone left nothing after the completion
 the summed deviation per tag ended 0.46 % above the rotation's; single moves and exchanges
 (``lns.trade``) took its start to the rotation's in 4.0 s in a separate run. (On a slow spell,
 with the completion at 4.3 s, 3.1 s of search took off a fifth of what was over.)"""
+_DEFERRED_COMPLETIONS = 1.3
+"""Time left before the stages' end where the search for the ceilings stops when the soft
+stage completes its roster (``_defers_ceilings``), in completions: that completion, and the
+soft stage's preparation (2 s on the 500-GP year). On a slow spell of this machine (its
+build 32 s) the search ended 5.7 s before the stages' end, the completion took 7.2 s and the
+solve 64.2 s."""
 _CEILING_MOST = 0.3
 """Share of the time left that bringing each summed deviation to its ceiling takes at most."""
+_PENALTY_MAX = 2**40
+"""Upper bound of a soft rule's penalty held in one variable (``_hold_penalties``)."""
 _LNS_STAGES = ("sum_excess", "at_spread", "soft", "deviation", "total")
 """Summed stages, which trading duties within a few doctors lowers (``lns``). A stage of a
 largest value (the spread) is held by doctors a neighbourhood rarely contains."""
@@ -168,6 +177,17 @@ class Solved:
     penalties: dict[str, int]
     stages: tuple[StageResult, ...]
     time_to_first_s: float | None
+
+
+@dataclass(frozen=True)
+class _Reached:
+    """The roster with its later summed stages brought to their ceilings (``_reach_ceilings``)."""
+
+    chosen: set[Pair]
+    solver: cp_model.CpSolver | None
+    """The fixed-roster solve of ``chosen``, where it was completed."""
+    soft_change: int
+    """How much the searches changed the soft penalty (where not completed)."""
 
 
 class _Progress(cp_model.CpSolverSolutionCallback):
@@ -216,13 +236,14 @@ class CpSatModel:
         self.rules = frozenset(rules)
         self.keep = frozenset(keep)
         # A model that gets no full search (only fixed-roster solves) is built small.
-        built = assemble(
-            instance, self.rules, self.keep, running_sums=instance.num_pairs > _FULL_SEARCH_UP_TO
-        )
+        small = instance.num_pairs > _FULL_SEARCH_UP_TO
+        built = assemble(instance, self.rules, self.keep, running_sums=small)
         self.model, self.x, self.ctx = built.model, built.x, built.ctx
         self.fairness = built.fairness
         self.objectives: dict[str, Expr] = built.objectives
         self.penalties = penalty_by_rule(self.ctx)
+        if small:
+            self._hold_penalties()
         self._splittable = Neighbourhoods(instance, 0).applies()
         """Whether the model has enough doctors for the neighbourhood search."""
         self._bounds: FairnessBounds | None = None
@@ -238,6 +259,24 @@ class CpSatModel:
         """Each tag's lower bound on its largest deviation, from the spread stage's relaxations."""
         self._held: dict[str, int] = {}
         """Each finished stage's value, which the model holds its expression at or below."""
+
+    def _hold_penalties(self) -> None:
+        """Hold each soft rule's penalty in a variable of its own; the soft penalty is their sum.
+
+        Reading a value of the sum of every penalty term (563 671 on the 500-GP year) takes
+        0.65 s, and keeping a stage's value as a constraint on it as long; a solve of a
+        circle year did that six times after its searches (it ended at 61.4 s of 60). A
+        variable's value is read at once. Each variable equals its sum (``evaluate`` checks
+        that every term is a function of the roster), and the fixed-roster solves took as long
+        with them (4.4-5.3 s against 4.7-6.8 s).
+        """
+        held: dict[str, Expr] = {}
+        for rule, expression in self.penalties.items():
+            variable = self.model.new_int_var(0, _PENALTY_MAX, f"penalty_{rule}")
+            self.model.add(variable == expression)
+            held[rule] = variable
+        self.penalties = held
+        self.objectives["soft"] = cp_model.LinearExpr.sum(list(held.values()))
 
     @property
     def bounds(self) -> FairnessBounds:
@@ -617,6 +656,7 @@ class CpSatModel:
         stage_done: StageDoneFn | None = None,
         after_s: float = 0.0,
         ceilings: Mapping[str, int] | None = None,
+        beside: Mapping[str, int] | None = None,
     ) -> Solved:
         """Run the lexicographic stages within ``params.time_limit_s`` from ``clock``.
 
@@ -635,6 +675,13 @@ class CpSatModel:
             soft stage and later ones keep, where the roster entering the soft stage is within
             them (else its own value): the rotation's, so that spreading duties over time
             never costs the summed fairness a coordinator's rotation reaches.
+        beside
+            What a later sum is held at while an earlier one is brought to its ceiling, where
+            above its own ceiling: the rotation's that sets the earlier one's (a roster at
+            that rotation's summed deviation per tag and below its total is as fair as it on
+            both). Held at its own ceiling, the total stopped the 500-GP year's summed
+            deviation per tag 0.4 % above the rotation's; beside it, it is then brought to its
+            own ceiling in turn.
         """
         clock = time.perf_counter() if clock is None else clock
         best: list[Pair] | None = list(start) if start is not None else None
@@ -659,14 +706,28 @@ class CpSatModel:
         """The search whose solution is ``best`` (its values are CP-SAT's own)."""
         held: dict[str, int] = {}
         """Ceilings of later summed stages that the stages from the soft one on keep."""
+        pending = False
+        """Whether ``best`` is not the roster of ``last_solver`` (``_defers_ceilings``)."""
         for name in stages:
             stage_started = time.perf_counter()
+            if pending:
+                assert best is not None
+                last_solver, current = self._settle(best, current, params)
+                pending = False
             if name == "soft" and best is not None and ceilings:
-                reached = self._reach_ceilings(ceilings, stages, best, current, params, deadline)
-                if reached is not None:
-                    best, last_solver = self._chosen(reached), reached
-                    self._hint_all(list(reached.response_proto.solution))
-                    current = self._current(reached)
+                complete = not self._defers_ceilings
+                reached = self._reach_ceilings(
+                    ceilings, stages, best, params, deadline, complete=complete, beside=beside
+                )
+                if reached is not None and reached.solver is not None:
+                    best, last_solver = self._chosen(reached.solver), reached.solver
+                    self._hint_all(list(reached.solver.response_proto.solution))
+                    current = self._current(reached.solver)
+                elif reached is not None:
+                    best, pending = sorted(reached.chosen), True
+                    current[TERM_OF_STAGE["soft"]] += reached.soft_change
+                    summed = summed_deviations(self.instance, reached.chosen)
+                    current.update({TERM_OF_STAGE[k]: v for k, v in summed.items()})
                 held = self._hold(ceilings, stages, current)
             if name == "soft" and best is not None:
                 self.keep_figures(best)
@@ -788,6 +849,7 @@ class CpSatModel:
                     params,
                     penalty_of_doctor=self._doctor_values(name, solution),
                     on_improve=self._lns_progress(name, clock, progress, max(bound, lower)),
+                    changed=pending,
                 )
                 if completed is not None:
                     best = sorted(outcome.chosen)
@@ -806,7 +868,7 @@ class CpSatModel:
             if evaluated_by is not None:
                 self._hint_all(solution)
                 current = self._current(evaluated_by)
-                last_solver = evaluated_by
+                last_solver, pending = evaluated_by, False
             bound = max(bound, lower)
             current[term] = value
             # CP-SAT says OPTIMAL once the gap is within relative_gap_limit; proven means equal.
@@ -821,6 +883,8 @@ class CpSatModel:
             )
             self._keep(name, expression, value)
         assert best is not None  # returned above otherwise
+        if pending:
+            last_solver, current = self._settle(best, current, params)
         terms, penalties = self._final_values(
             best, last_solver, start_values, current, params, clock, after_s
         )
@@ -855,6 +919,36 @@ class CpSatModel:
         """Return the time a neighbourhood search leaves to complete its roster (``_improve``)."""
         return _COMPLETION_MARGIN * self._fixed_solve_s + 0.2
 
+    @property
+    def _defers_ceilings(self) -> bool:
+        """Return whether the soft stage's completion is also that of reaching the ceilings.
+
+        Where the soft stage has no full search (``_FULL_SHARE_BEFORE_LNS``), only its
+        neighbourhoods: one fixed-roster solve fewer (2.4-6.5 s on the 500-GP year, where
+        that completion left the search for the ceilings no time of its own).
+        """
+        return self._splittable and self._full_share() == 0
+
+    def _settle(
+        self, chosen: Collection[Pair], current: Mapping[str, int], params: SolverParams
+    ) -> tuple[cp_model.CpSolver, dict[str, int]]:
+        """Complete a roster whose soft penalty and summed deviations the searches added up.
+
+        Raises
+        ------
+        SolverError
+            When CP-SAT's value of one of them differs from the searches'. (The earlier
+            stages' values are kept at most as they were: they may have fallen.)
+        """
+        solver = self._fixed_solver(chosen, params)
+        values = self._current(solver)
+        added_up = [TERM_OF_STAGE[name] for name in ("soft", "deviation", "total")]
+        wrong = {k: (current[k], values[k]) for k in added_up if values[k] != current.get(k)}
+        if wrong:
+            raise SolverError(f"the searches' values are not the model's: {wrong}")
+        self._hint_all(list(solver.response_proto.solution))
+        return solver, values
+
     @staticmethod
     def _within_gap(value: int, bound: int) -> bool:
         """Return whether a value is within the gap at which a stage's search stops."""
@@ -865,10 +959,12 @@ class CpSatModel:
         ceilings: Mapping[str, int],
         stages: Sequence[str],
         best: Collection[Pair],
-        current: Mapping[str, int],
         params: SolverParams,
         deadline: float,
-    ) -> cp_model.CpSolver | None:
+        *,
+        complete: bool,
+        beside: Mapping[str, int] | None = None,
+    ) -> _Reached | None:
         """Bring the later summed stages down to their ceilings where the roster is above.
 
         The roster entering the soft stage can sit a little above the rotation's summed
@@ -877,29 +973,35 @@ class CpSatModel:
         neighbourhood search of that stage (``_improve``), the earlier stages kept, stopping
         once the sum is at its ceiling (on the 100-GP quarter, 772 centi-points above, the
         neighbourhoods alone took 330 off in 6.8 s, the pairs all of it in 0.2 s). Returns
-        the fixed-roster solve of the new roster, or None where nothing changed.
+        the new roster, or None where nothing changed. With ``complete`` each sum's search
+        ends with a fixed-roster solve of the whole model; without, the soft stage's
+        completion is the one (``_defers_ceilings``) and the change of the soft penalty is
+        added up from the searches.
         """
         done = tuple(stages[: stages.index("soft")])
         chosen, solver = set(best), None
+        soft_change = 0
         reached: dict[str, int] = {}
+        summed = summed_deviations(self.instance, chosen)
         for name, ceiling in ceilings.items():
-            # The value of the roster as the last repair left it.
-            now = (
-                current.get(TERM_OF_STAGE[name])
-                if solver is None
-                else int(solver.value(self.objectives[name]))
-            )
-            if now is None or now <= ceiling or not self._splittable:
-                reached[name] = max(ceiling, now or 0)
+            now = summed[name]
+            if now <= ceiling or not self._splittable:
+                reached[name] = max(ceiling, now)
                 continue
             left = deadline - time.perf_counter()
-            # At least a short search beside the completion (3.8 s on the 500-GP year).
-            searched = max(left * _CEILING_SHARE, self._completion_s + _CEILING_SEARCH_S)
+            # At least a short search, beside its completion where it has one (3.8 s on the
+            # 500-GP year).
+            floor_s = _CEILING_SEARCH_S + (self._completion_s if complete else 0.0)
+            searched = max(left * _CEILING_SHARE, floor_s)
             until = time.perf_counter() + min(searched, left * _CEILING_MOST)
-            # The sums after this one may not rise over their ceilings (or their values now):
-            # without, the exchanges took the 500-GP year's summed total 0.8 % over its own.
+            if not complete:
+                # The soft stage completes what this finds, even with no time to search.
+                until = min(until, deadline - _DEFERRED_COMPLETIONS * self._completion_s)
+            # The sums after this one may not rise over their ceilings (or their values now),
+            # or what ``beside`` allows: with no hold, the exchanges took the 500-GP year's
+            # summed total 2.6 % up and over the rotations'.
             later = {
-                other: max(other_ceiling, current.get(TERM_OF_STAGE[other], other_ceiling))
+                other: max((beside or {}).get(other, other_ceiling), other_ceiling, summed[other])
                 for other, other_ceiling in ceilings.items()
                 if other not in reached and other != name
             }
@@ -919,11 +1021,18 @@ class CpSatModel:
                 until,
                 params,
                 target=ceiling,
+                tracked=None if complete else "soft",
+                complete=complete,
             )
             reached[name] = max(ceiling, outcome.value)
-            if completed is not None:
-                chosen, solver = outcome.chosen, completed
-        return solver
+            if outcome.changed:
+                chosen = outcome.chosen
+                solver = completed
+                soft_change += outcome.tracked
+                summed = summed_deviations(self.instance, chosen)
+        if chosen == set(best):
+            return None
+        return _Reached(chosen, solver, soft_change)
 
     def _improve(
         self,
@@ -937,6 +1046,9 @@ class CpSatModel:
         penalty_of_doctor: Mapping[int, int] | None = None,
         on_improve: Callable[[int], None] | None = None,
         target: int = 0,
+        tracked: str | None = None,
+        complete: bool = True,
+        changed: bool = False,
     ) -> tuple[LnsOutcome, cp_model.CpSolver | None]:
         """Search neighbourhoods (``lns.improve``) and complete the roster found.
 
@@ -945,11 +1057,13 @@ class CpSatModel:
         penalty by pairs of a doctor with two duties close together or a month over the cap and
         one clear of duties there (``lns.trade``; its deterministic time is taken off the
         neighbourhoods'). The completion is one fixed-roster solve of the whole
-        model (None where the roster did not change), whose value of ``expression`` must be
-        the searches' running value.
+        model (None where the roster did not change, or without ``complete``), whose value of
+        ``expression`` must be the searches' running value. ``changed``: the roster ``chosen``
+        is not the last completed one (it is completed even where the searches keep it).
+        ``tracked``: a stage whose change the searches add up (``LnsOutcome.tracked``).
         """
         # The completion's solve must fit before ``until``.
-        searched_until = until - self._completion_s
+        searched_until = until - self._completion_s if complete else until
         deterministic_s = self._lns_deterministic(params)
         traded = trade(
             self.instance,
@@ -962,6 +1076,7 @@ class CpSatModel:
             params=params,
             deterministic_s=deterministic_s,
             target=target,
+            tracked=tracked,
         )
         if deterministic_s is not None:
             deterministic_s = max(0.0, deterministic_s - traded.spent_deterministic)
@@ -980,9 +1095,11 @@ class CpSatModel:
             penalty_of_doctor=penalty_of_doctor,
             on_improve=on_improve,
             target=target,
+            tracked=tracked,
         )
         outcome.changed = outcome.changed or traded.changed
-        if not outcome.changed:
+        outcome.tracked += traded.tracked
+        if not complete or not (outcome.changed or changed):
             return outcome, None
         completed = self._fixed_solver(outcome.chosen, params)
         if int(completed.value(expression)) != outcome.value:
