@@ -1346,7 +1346,7 @@ def trade_summed(
         chosen = trade(
             instance,
             chosen,
-            _Caps.of(instance, chosen).summed[name],
+            summed_deviations(instance, chosen)[name],
             Stage(name, done, largest, then="soft"),
             rules=rules,
             until=until,

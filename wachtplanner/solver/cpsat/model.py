@@ -188,6 +188,8 @@ class _Reached:
     """The fixed-roster solve of ``chosen``, where it was completed."""
     soft_change: int
     """How much the searches changed the soft penalty (where not completed)."""
+    summed: dict[str, int]
+    """The summed deviations of ``chosen`` (``lns.summed_deviations``), by stage."""
 
 
 class _Progress(cp_model.CpSolverSolutionCallback):
@@ -726,8 +728,7 @@ class CpSatModel:
                 elif reached is not None:
                     best, pending = sorted(reached.chosen), True
                     current[TERM_OF_STAGE["soft"]] += reached.soft_change
-                    summed = summed_deviations(self.instance, reached.chosen)
-                    current.update({TERM_OF_STAGE[k]: v for k, v in summed.items()})
+                    current.update({TERM_OF_STAGE[k]: v for k, v in reached.summed.items()})
                 held = self._hold(ceilings, stages, current)
             if name == "soft" and best is not None:
                 self.keep_figures(best)
@@ -1032,7 +1033,7 @@ class CpSatModel:
                 summed = summed_deviations(self.instance, chosen)
         if chosen == set(best):
             return None
-        return _Reached(chosen, solver, soft_change)
+        return _Reached(chosen, solver, soft_change, summed)
 
     def _improve(
         self,
