@@ -163,7 +163,7 @@ def reach_checked(
     """Bring ``roster`` down to ``ceilings`` before the soft stage (``_reach_ceilings``).
 
     Returns the checker's evaluation of the roster reached, which keeps every hard rule and
-    whose summed deviation per tag is CP-SAT's own.
+    whose terms and penalties are CP-SAT's own.
     """
     reached_by = model._reach_ceilings(
         ceilings,
@@ -182,4 +182,12 @@ def reach_checked(
     evaluation = evaluate_roster(instance.scenario, instance.shifts, reached)
     assert evaluation.hard_violations == ()
     assert evaluation.terms.deviation_centi == solver.value(model.objectives["deviation"])
+    # Every term and soft rule's penalty, CP-SAT's against the checker's (the at-spread count
+    # is built by its stage, which has not run).
+    terms, penalties = model._read(solver, model._expressions())
+    checker = evaluation.terms.as_dict()
+    assert terms == {k: v for k, v in checker.items() if k in terms}
+    assert set(checker) - set(terms) <= {"at_spread"}
+    by_rule = {k: v for k, v in evaluation.penalties_by_rule.items() if v}
+    assert {k: v for k, v in penalties.items() if v} == by_rule
     return evaluation
