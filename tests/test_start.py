@@ -508,14 +508,15 @@ def test_the_soft_stage_completes_what_reaching_the_ceilings_found(year, monkeyp
     stage's completion is the one, with the soft penalty's change added up from the
     searches (left out, that completion's check fails). The summed deviation per tag falls
     from the 20-GP year's literal rotation's; CP-SAT's values are the checker's, term by term
-    and rule by rule."""
+    and rule by rule. The stages start from the checker's values of the rotation (``checked``):
+    CP-SAT never evaluates it, and the completion checks the values the searches changed."""
     monkeypatch.setattr(model_module, "_FULL_SHARE_BEFORE_LNS", ())
     literal = sorted(greedy_roster(year, literal=True).chosen)
     model = CpSatModel(year)
     assert model._defers_ceilings
-    values = model.evaluate(literal, FAST)
-    assert values is not None
-    current = values[0]
+    judgement = api._judge(year, literal)
+    assert judgement is not None
+    current = judgement.terms
     ceilings = {
         "deviation": current["deviation_centi"] - 3000,
         "total": current["total_deviation_centi"],
@@ -528,13 +529,23 @@ def test_the_soft_stage_completes_what_reaching_the_ceilings_found(year, monkeyp
         return reached[-1]
 
     monkeypatch.setattr(model, "_reach_ceilings", spied)
+    evaluated: list[set[tuple[int, int]]] = []
+    evaluate = model.evaluate
+
+    def evaluate_spied(chosen: Collection[tuple[int, int]], *args: object, **kwargs: object):
+        evaluated.append(set(chosen))
+        return evaluate(chosen, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(model, "evaluate", evaluate_spied)
     solved = model.solve(
         FAST,
         stages=("soft", "deviation", "total"),
         start=literal,
         ceilings=ceilings,
         beside={"total": ceilings["total"] + 500},
+        checked=api._start_values(year, judgement),
     )
+    assert set(literal) not in evaluated
     assert len(reached) == 1
     assert reached[0] is not None
     assert reached[0].solver is None
@@ -546,6 +557,23 @@ def test_the_soft_stage_completes_what_reaching_the_ceilings_found(year, monkeyp
     by_rule = {k: v for k, v in checked.penalties_by_rule.items() if v}
     assert {k: v for k, v in solved.penalties.items() if v} == by_rule
     assert checked.terms.deviation_centi < current["deviation_centi"]
+
+
+def test_the_first_completion_checks_the_checkers_values_of_the_start(year, monkeypatch):
+    """Where the stages start from the checker's values of the start (``checked``), the
+    first completion compares CP-SAT's values with them: given a soft penalty one above the
+    literal rotation's, the solve raises instead of reporting a value no roster has."""
+    monkeypatch.setattr(model_module, "_FULL_SHARE_BEFORE_LNS", ())
+    literal = sorted(greedy_roster(year, literal=True).chosen)
+    judgement = api._judge(year, literal)
+    assert judgement is not None
+    checked = api._start_values(year, judgement)
+    assert checked is not None
+    wrong = replace(
+        checked, terms={**checked.terms, "soft_penalty": checked.terms["soft_penalty"] + 1}
+    )
+    with pytest.raises(SolverError, match=r"soft_penalty|neighbourhoods' value"):
+        CpSatModel(year).solve(FAST, stages=("soft",), start=literal, checked=wrong)
 
 
 def test_the_next_sum_is_held_while_one_is_brought_to_its_ceiling(year):

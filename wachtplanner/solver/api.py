@@ -28,6 +28,7 @@ from wachtplanner.solver.cpsat.model import (
     CpSatModel,
     ProgressFn,
     StageDoneFn,
+    StartValues,
 )
 from wachtplanner.solver.greedy import GreedyRoster, greedy_roster
 from wachtplanner.solver.instance import Instance, compile_instance
@@ -100,8 +101,20 @@ def _diagnose(instance: Instance, params: SolverParams) -> list[str]:
     return culprits
 
 
-def _judge(instance: Instance, chosen: Sequence[tuple[int, int]]) -> dict[str, int] | None:
-    """Return the checker's objective terms of an index-based roster (None if it is invalid)."""
+@dataclass(frozen=True)
+class Judgement:
+    """The checker's values of a valid roster."""
+
+    terms: dict[str, int]
+    """Every objective term, by name."""
+    penalties: dict[str, int]
+    """Each soft rule's penalty."""
+    soft_of_doctor: dict[str, int]
+    """Each doctor's soft penalty, by doctor id (doctors without one left out)."""
+
+
+def _judge(instance: Instance, chosen: Sequence[tuple[int, int]]) -> Judgement | None:
+    """Return the checker's values of an index-based roster (None if it is invalid)."""
     evaluation = evaluate_roster(
         instance.scenario,
         instance.shifts,
@@ -111,7 +124,12 @@ def _judge(instance: Instance, chosen: Sequence[tuple[int, int]]) -> dict[str, i
     )
     if evaluation.hard_violations:
         return None
-    return evaluation.terms.as_dict()
+    soft_of_doctor: dict[str, int] = {}
+    for violation in evaluation.violations:
+        if violation.doctor_id is not None and violation.penalty:
+            doctor = violation.doctor_id
+            soft_of_doctor[doctor] = soft_of_doctor.get(doctor, 0) + violation.penalty
+    return Judgement(evaluation.terms.as_dict(), evaluation.penalties_by_rule, soft_of_doctor)
 
 
 def _under_literal(
@@ -141,7 +159,7 @@ def _under_literal(
     return GreedyRoster(tuple(sorted(under)), 0)
 
 
-Judged = tuple[GreedyRoster, dict[str, int] | None]
+Judged = tuple[GreedyRoster, Judgement | None]
 
 
 def _lowered(
@@ -166,9 +184,9 @@ def _lowered(
     took the summed deviation per tag from 6 139.71 points to 6 124.71 (the rotation's
     6 127.85) and twelve the summed total from 4 902.35 to 4 668.53, in 0.2 s.
     """
-    rotation, terms = start
-    assert terms is not None
-    summed_cap = max(ceiling or 0, terms[TERM_OF_STAGE["deviation"]])
+    rotation, judgement = start
+    assert judgement is not None
+    summed_cap = max(ceiling or 0, judgement.terms[TERM_OF_STAGE["deviation"]])
     deterministic_s = (
         None if params.deterministic_time is None else params.deterministic_time * _LOWER_SHARE
     )
@@ -201,7 +219,8 @@ def _lowered(
 
 def _rank(item: Judged) -> tuple[bool, bool, list[int]]:
     """Return a start's sort key: complete and valid first, then by ``_start_order``."""
-    rotation, terms = item
+    rotation, judgement = item
+    terms = None if judgement is None else judgement.terms
     return not rotation.complete, terms is None, _start_order(terms)
 
 
@@ -263,6 +282,8 @@ class _Starts:
     """The best rotation by the start order (``_rank``): the start, else the hint."""
     is_start: bool
     """Whether ``warm`` is complete and the checker passed it."""
+    judgement: Judgement | None
+    """The checker's values of ``warm``, where it is the start."""
     ceilings: dict[str, int]
     """The better rotation's summed deviation per tag and in total (see ``CpSatModel.solve``)."""
     beside: dict[str, int]
@@ -299,7 +320,11 @@ def _first_rosters(
         variants, repaired = _soft_aware_starts(instance, judged[0], judged[1], params)
         judged += variants
     # The summed fairness the better rotation reaches: spreading duties over time keeps it.
-    valid = [terms for rotation, terms in judged if rotation.complete and terms is not None]
+    valid = [
+        judgement.terms
+        for rotation, judgement in judged
+        if rotation.complete and judgement is not None
+    ]
     ceilings = {
         stage: min(terms[TERM_OF_STAGE[stage]] for terms in valid)
         for stage in ("deviation", "total")
@@ -311,14 +336,15 @@ def _first_rosters(
     if repaired is not None:
         judged.append(repaired)
     judged.sort(key=_rank)
-    warm, warm_terms = judged[0]
-    if not keep and warm.complete and warm_terms is not None:
-        warm, warm_terms = _lowered(
-            instance, (warm, warm_terms), params, ceilings.get("deviation"), stop
+    warm, warm_judgement = judged[0]
+    if not keep and warm.complete and warm_judgement is not None:
+        warm, warm_judgement = _lowered(
+            instance, (warm, warm_judgement), params, ceilings.get("deviation"), stop
         )
     return _Starts(
         warm.chosen,
-        warm.complete and warm_terms is not None,
+        warm.complete and warm_judgement is not None,
+        warm_judgement if warm.complete else None,
         ceilings,
         beside,
         valid_at,
@@ -395,6 +421,17 @@ def first_rosters_by_id(
     starts = _first_rosters(instance, params, keep=False, stop=stop)
     roster = instance.roster_of(starts.warm)
     return tuple((a.shift_id, a.doctor_id) for a in roster.assignments), replace(starts, warm=())
+
+
+def _start_values(instance: Instance, judgement: Judgement | None) -> StartValues | None:
+    """Return the checker's values of the start for the staged solve (by doctor index)."""
+    if judgement is None:
+        return None
+    index = instance.doctor_index()
+    return StartValues(
+        dict(judgement.terms),
+        {index[doctor]: penalty for doctor, penalty in judgement.soft_of_doctor.items()},
+    )
 
 
 def _start_order(terms: dict[str, int] | None) -> list[int]:
@@ -500,6 +537,7 @@ def solve(
         after_s=starts.checker_s,
         ceilings=starts.ceilings,
         beside=starts.beside,
+        checked=_start_values(instance, starts.judgement) if start is not None else None,
     )
     if solved.status is SolveStatus.INFEASIBLE:
         culprits = _diagnose(instance, params)

@@ -121,6 +121,10 @@ _COMPLETION_MARGIN = 1.5
 roster it found is completed by one (2.4 s on the 500-GP year with its light presolve; the
 longest so far is the measure). On a slow spell of this machine the soft stage's completion
 took 6.75 s where the longest before was 5.07, and with 1.2 the solve ended at 61.7 s."""
+_FIXED_SOLVE_S_PER_VARIABLE = 4e-6
+"""A fixed-roster solve's time by the model's variables, before one is measured (the 250-GP
+year's 637 145 took 1.7-1.8 s, the 500-GP year's 1 269 255 took 4.0-4.5 s, 6.75 s on a slow
+spell)."""
 _TWO_WAY_COST = 8.0
 """The two-way evaluation's time in one-way evaluations (measured on the 500-GP year: 9.6 s
 against 1.4 s; the objective over every term makes each of its two solves slower)."""
@@ -177,6 +181,16 @@ class Solved:
     penalties: dict[str, int]
     stages: tuple[StageResult, ...]
     time_to_first_s: float | None
+
+
+@dataclass(frozen=True)
+class StartValues:
+    """The checker's values of the start roster (``CpSatModel.solve``'s ``checked``)."""
+
+    terms: dict[str, int]
+    """Every objective term, by name (``TERM_OF_STAGE``)."""
+    soft_of_doctor: dict[int, int]
+    """Each doctor's soft penalty, by doctor index."""
 
 
 @dataclass(frozen=True)
@@ -659,6 +673,7 @@ class CpSatModel:
         after_s: float = 0.0,
         ceilings: Mapping[str, int] | None = None,
         beside: Mapping[str, int] | None = None,
+        checked: StartValues | None = None,
     ) -> Solved:
         """Run the lexicographic stages within ``params.time_limit_s`` from ``clock``.
 
@@ -684,6 +699,13 @@ class CpSatModel:
             both). Held at its own ceiling, the total stopped the 500-GP year's summed
             deviation per tag 0.4 % above the rotation's; beside it, it is then brought to its
             own ceiling in turn.
+        checked
+            The checker's values of ``start``. Where the soft stage completes the ceilings'
+            search (``_defers_ceilings``), the stages start from them instead of CP-SAT's:
+            one fixed-roster solve fewer (5.5 s of the 500-GP year's 60; its soft stage then
+            had 20.6 s instead of 14.2 and ended at 136 626 instead of 140 778), and the
+            first completion checks CP-SAT's values against them plus what the searches
+            changed.
         """
         clock = time.perf_counter() if clock is None else clock
         best: list[Pair] | None = list(start) if start is not None else None
@@ -691,7 +713,15 @@ class CpSatModel:
         current: dict[str, int] = {}
         start_values: tuple[dict[str, int], dict[str, int]] | None = None
         """CP-SAT's values of the start roster, valid while no stage has found another."""
-        if best is not None:
+        unsolved = False
+        """Whether ``current`` holds the checker's values of ``best``, no solve's."""
+        soft_of_doctor: dict[int, int] | None = None
+        """Each doctor's soft penalty in the start, where no solve gives it."""
+        if best is not None and checked is not None and self._defers_ceilings:
+            current, unsolved = dict(checked.terms), True
+            soft_of_doctor = checked.soft_of_doctor
+            self.hint_pairs(best)
+        elif best is not None:
             start_values = self.evaluate(best, params, both_ways=False)
             if start_values is None:
                 best, first_at = None, None
@@ -848,7 +878,8 @@ class CpSatModel:
                     expression,
                     stage_until,
                     params,
-                    penalty_of_doctor=self._doctor_values(name, solution),
+                    penalty_of_doctor=self._doctor_values(name, solution)
+                    or (soft_of_doctor if name == "soft" else None),
                     on_improve=self._lns_progress(name, clock, progress, max(bound, lower)),
                     changed=pending,
                 )
@@ -869,7 +900,7 @@ class CpSatModel:
             if evaluated_by is not None:
                 self._hint_all(solution)
                 current = self._current(evaluated_by)
-                last_solver, pending = evaluated_by, False
+                last_solver, pending, unsolved = evaluated_by, False, False
             bound = max(bound, lower)
             current[term] = value
             # CP-SAT says OPTIMAL once the gap is within relative_gap_limit; proven means equal.
@@ -884,7 +915,7 @@ class CpSatModel:
             )
             self._keep(name, expression, value)
         assert best is not None  # returned above otherwise
-        if pending:
+        if pending or unsolved:
             last_solver, current = self._settle(best, current, params)
         terms, penalties = self._final_values(
             best, last_solver, start_values, current, params, clock, after_s
@@ -918,7 +949,11 @@ class CpSatModel:
     @property
     def _completion_s(self) -> float:
         """Return the time a neighbourhood search leaves to complete its roster (``_improve``)."""
-        return _COMPLETION_MARGIN * self._fixed_solve_s + 0.2
+        # Before one is measured (the start's values are the checker's), what one would take.
+        fixed_solve_s = self._fixed_solve_s or _FIXED_SOLVE_S_PER_VARIABLE * len(
+            self.model.proto.variables
+        )
+        return _COMPLETION_MARGIN * fixed_solve_s + 0.2
 
     @property
     def _defers_ceilings(self) -> bool:
@@ -934,6 +969,9 @@ class CpSatModel:
         self, chosen: Collection[Pair], current: Mapping[str, int], params: SolverParams
     ) -> tuple[cp_model.CpSolver, dict[str, int]]:
         """Complete a roster whose soft penalty and summed deviations the searches added up.
+
+        Or whose values are the checker's (the start's, ``checked`` in ``solve``), where no
+        stage changed it.
 
         Raises
         ------
@@ -1228,7 +1266,9 @@ class CpSatModel:
         """
         left_s = clock + params.time_limit_s - time.perf_counter() - 1.5 * after_s
         at_spread = {k: v for k, v in current.items() if k == "at_spread"}
-        if left_s > _TWO_WAY_COST * self.evaluation_s + 0.5:
+        # One way, as the start's evaluation took or else the longest fixed-roster solve.
+        one_way_s = self.evaluation_s or self._fixed_solve_s
+        if one_way_s and left_s > _TWO_WAY_COST * one_way_s + 0.5:
             evaluated = self.evaluate(best, params, limit_s=max(1.0, left_s))
         elif last_solver is None and start_values is not None:
             return {**start_values[0], **at_spread}, start_values[1]
