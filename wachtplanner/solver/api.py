@@ -107,8 +107,6 @@ class Judgement:
 
     terms: dict[str, int]
     """Every objective term, by name."""
-    penalties: dict[str, int]
-    """Each soft rule's penalty."""
     soft_of_doctor: dict[str, int]
     """Each doctor's soft penalty, by doctor id (doctors without one left out)."""
 
@@ -129,7 +127,7 @@ def _judge(instance: Instance, chosen: Sequence[tuple[int, int]]) -> Judgement |
         if violation.doctor_id is not None and violation.penalty:
             doctor = violation.doctor_id
             soft_of_doctor[doctor] = soft_of_doctor.get(doctor, 0) + violation.penalty
-    return Judgement(evaluation.terms.as_dict(), evaluation.penalties_by_rule, soft_of_doctor)
+    return Judgement(evaluation.terms.as_dict(), soft_of_doctor)
 
 
 def _under_literal(
