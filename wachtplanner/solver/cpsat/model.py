@@ -978,7 +978,8 @@ class CpSatModel:
 
         The summed deviation per tag stays within the rotation's (``ceiling``), or the
         roster's (``summed``) where that is higher, as in the start's lowering. Returns the
-        fixed-roster solve of the pairs' roster.
+        fixed-roster solve of the pairs' roster, where its spread is below the roster's (a
+        roster that only lowered the largest total would be dropped as a sideways move).
         """
         if not self._splittable:
             return None
@@ -1000,7 +1001,17 @@ class CpSatModel:
         )
         if lowered == chosen:
             return None
-        return self._fixed_solver(lowered, params)
+        spread = self.objectives["spread"]
+        before, after = (sum(self._by_tag(c, summed=False).values()) for c in (chosen, lowered))
+        if after >= before:
+            return None
+        solver = self._fixed_solver(lowered, params)
+        if int(solver.value(spread)) != after:
+            raise SolverError(
+                f"stage spread: the pairs' spread {after} is not the model's "
+                f"{int(solver.value(spread))} for the same roster"
+            )
+        return solver
 
     def _deadline(self, clock: float, time_limit_s: float, after_s: float) -> float:
         """Return when the stages must end.
