@@ -591,6 +591,19 @@ def test_the_spread_stage_lowers_the_largest_deviations_by_pairs(year, monkeypat
     assert solved.terms == {k: v for k, v in checked.terms.as_dict().items() if k != "at_spread"}
 
 
+def test_a_replan_keeps_its_published_pairs_from_the_spread_stages_pairs(year):
+    """The spread stage's pairs (``lns.lower_largest``) do not know which assignments a
+    re-plan should keep, so a re-plan's model does not run them: from the 20-GP year's
+    literal rotation they lower the spread without published pairs, and return nothing
+    with the rotation published (a roster of more changes would break the changes stage's
+    value, which the model holds)."""
+    literal = sorted(greedy_roster(year, literal=True).chosen)
+    until = time.perf_counter() + 30
+    assert CpSatModel(year)._lower_spread(literal, FAST, until, None, None) is not None
+    replan = CpSatModel(year, keep=literal)
+    assert replan._lower_spread(literal, FAST, until, None, None) is None
+
+
 def test_the_first_completion_checks_the_checkers_values_of_the_start(year, monkeypatch):
     """Where the stages start from the checker's values of the start (``checked``), the
     first completion compares CP-SAT's values with them: given a soft penalty one above the

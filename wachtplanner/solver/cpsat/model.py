@@ -94,6 +94,10 @@ soft stage's neighbourhoods then ended lower than after the tie-broken search (1
 250-GP year) the spread stage does not search (``_SPREAD_SEARCH_UP_TO``)."""
 _MIN_STAGE_S = 0.3
 _AT_BOUNDS_SHARE = 0.8
+"""Share of the spread stage's search for a roster at every tag's bound (``_at_bounds``): on
+the 10-GP subdivision year it needs 3.5-4.1 s of the 7 s this leaves in a 60-s solve (0.5 left
+4.4 s and found none in one run of two); where it finds none (the 50-GP year), the stage's own
+search had not moved the spread in the whole of that time either."""
 _LOWERING_SHARE = 0.5
 """Share of the spread stage's search time (after the search at the bounds) for lowering the
 tags' largest deviations by pairs (``lns.lower_largest``, the start's lowering continued)
@@ -101,10 +105,6 @@ before the full search. On the 100-GP year the spread fell from 102.94 points to
 60-s solve, where a 50-s full search had not moved it (one run each); on the 50-GP year and
 the split post the pairs found nothing and their spreads stayed."""
 _FOUND = (cp_model.OPTIMAL, cp_model.FEASIBLE)
-"""Share of the spread stage's search for a roster at every tag's bound (``_at_bounds``): on
-the 10-GP subdivision year it needs 3.5-4.1 s of the 7 s this leaves in a 60-s solve (0.5 left
-4.4 s and found none in one run of two); where it finds none (the 50-GP year), the stage's own
-search had not moved the spread in the whole of that time either."""
 _RELAX_SHARE = {"spread": 0.8, "at_spread": 0.5, "deviation": 0.4, "total": 0.4}
 """Share of a stage's time its relaxations may take before the search. Most of the spread
 stage's: the relaxations are what prove a spread (the 500-GP quarter's weekend needed 2.5 s
@@ -868,7 +868,7 @@ class CpSatModel:
                 code, solver = cp_model.FEASIBLE, lowered
             if first_at is None:
                 first_at = callback.first_at
-            found = solver is not None and code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+            found = solver is not None and code in _FOUND
             if not found and best is None:
                 status = (
                     SolveStatus.INFEASIBLE
@@ -981,7 +981,8 @@ class CpSatModel:
         fixed-roster solve of the pairs' roster, where its spread is below the roster's (a
         roster that only lowered the largest total would be dropped as a sideways move).
         """
-        if not self._splittable:
+        if not self._splittable or self.keep:
+            # (A re-plan's pairs would not know which assignments were published.)
             return None
         summed_cap = None if ceiling is None else max(ceiling, summed or 0)
         chosen = set(best)
