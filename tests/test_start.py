@@ -598,10 +598,12 @@ def test_a_replan_keeps_its_published_pairs_from_the_spread_stages_pairs(year):
     with the rotation published (a roster of more changes would break the changes stage's
     value, which the model holds)."""
     literal = sorted(greedy_roster(year, literal=True).chosen)
+    spread = evaluate_roster(year.scenario, year.shifts, year.roster_of(literal)).terms
     until = time.perf_counter() + 30
-    assert CpSatModel(year)._lower_spread(literal, FAST, until, None, None) is not None
+    lowered = CpSatModel(year)._lower_spread(literal, spread.spread_centi, FAST, until, None, None)
+    assert lowered is not None
     replan = CpSatModel(year, keep=literal)
-    assert replan._lower_spread(literal, FAST, until, None, None) is None
+    assert replan._lower_spread(literal, spread.spread_centi, FAST, until, None, None) is None
 
 
 def test_the_first_completion_checks_the_checkers_values_of_the_start(year, monkeypatch):

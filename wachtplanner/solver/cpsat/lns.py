@@ -358,9 +358,7 @@ class _Caps:
         month_max = max(_month_minutes(instance, chosen).values(), default=0)
         deviations = row_deviations(instance, chosen)
         distances = [abs(deviation) for deviation in deviations]
-        totals: dict[int, int] = {}
-        for row, deviation in zip(instance.targets, deviations, strict=True):
-            totals[row.doctor_idx] = totals.get(row.doctor_idx, 0) + deviation
+        totals, summed = _sums(instance, deviations)
         total_max = max((abs(total) for total in totals.values()), default=0)
         tag_max: dict[str, int] = {}
         max_excess = 0
@@ -371,10 +369,6 @@ class _Caps:
         for row, distance in zip(instance.targets, distances, strict=True):
             if distance == tag_max[row.tag]:
                 at_largest[row.tag].add(row.doctor_idx)
-        summed = {
-            "deviation": sum(distances),
-            "total": sum(abs(total) for total in totals.values()),
-        }
         return cls(
             tag_max,
             max_excess,
@@ -1358,9 +1352,21 @@ def trade_summed(
     return chosen
 
 
+def _sums(instance: Instance, deviations: Sequence[int]) -> tuple[dict[int, int], dict[str, int]]:
+    """Return each doctor's total deviation, and the summed deviations (``_Caps.summed``)."""
+    totals: dict[int, int] = {}
+    for row, deviation in zip(instance.targets, deviations, strict=True):
+        totals[row.doctor_idx] = totals.get(row.doctor_idx, 0) + deviation
+    summed = {
+        "deviation": sum(abs(deviation) for deviation in deviations),
+        "total": sum(abs(total) for total in totals.values()),
+    }
+    return totals, summed
+
+
 def summed_deviations(instance: Instance, chosen: set[Pair]) -> dict[str, int]:
     """Return a roster's summed deviation per tag and in total (``deviation``, ``total``)."""
-    return _Caps.of(instance, chosen).summed
+    return _sums(instance, row_deviations(instance, chosen))[1]
 
 
 def largest_figures(instance: Instance, chosen: set[Pair]) -> Figures:

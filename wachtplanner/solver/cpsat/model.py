@@ -179,6 +179,11 @@ model), on a model up to so many pairs; the rest goes to the neighbourhood searc
 soft stage's 4.6 s, and its soft bound stays 0 on every circle year."""
 
 
+def _stage_deterministic(deterministic_time: float, share: float) -> float:
+    """Return ``share`` of one stage's part of a deterministic time limit (tests)."""
+    return deterministic_time / len(STAGES) * share
+
+
 @dataclass(frozen=True)
 class Solved:
     """The outcome of the staged solve, with CP-SAT's own value of every term."""
@@ -491,8 +496,8 @@ class CpSatModel:
         solver.parameters.log_search_progress = params.log_search
         solver.parameters.relative_gap_limit = _RELATIVE_GAP
         if params.deterministic_time is not None:
-            solver.parameters.max_deterministic_time = (
-                params.deterministic_time / len(STAGES) * deterministic_share
+            solver.parameters.max_deterministic_time = _stage_deterministic(
+                params.deterministic_time, deterministic_share
             )
         if len(self.x) > _LIGHT_PRESOLVE_FROM:
             # Full probing of a circle-year model costs 10-25 s per stage and buys little once
@@ -618,7 +623,7 @@ class CpSatModel:
         deterministic = (
             None
             if params.deterministic_time is None
-            else params.deterministic_time / len(STAGES) * _RELAX_SHARE[name]
+            else _stage_deterministic(params.deterministic_time, _RELAX_SHARE[name])
         )
         if name == "total":
             if "deviation" not in self._held or not self._largest:
@@ -844,6 +849,7 @@ class CpSatModel:
             if name == "spread" and best is not None and code not in _FOUND:
                 lowered = self._lower_spread(
                     best,
+                    current[term],
                     params,
                     time.perf_counter() + full_budget * _LOWERING_SHARE,
                     (ceilings or {}).get("deviation"),
@@ -969,6 +975,7 @@ class CpSatModel:
     def _lower_spread(
         self,
         best: Collection[Pair],
+        spread: int,
         params: SolverParams,
         until: float,
         ceiling: int | None,
@@ -978,8 +985,9 @@ class CpSatModel:
 
         The summed deviation per tag stays within the rotation's (``ceiling``), or the
         roster's (``summed``) where that is higher, as in the start's lowering. Returns the
-        fixed-roster solve of the pairs' roster, where its spread is below the roster's (a
-        roster that only lowered the largest total would be dropped as a sideways move).
+        fixed-roster solve of the pairs' roster, where its spread is below the roster's
+        (``spread``; a roster that only lowered the largest total would be dropped as a
+        sideways move).
         """
         if not self._splittable or self.keep:
             # (A re-plan's pairs would not know which assignments were published.)
@@ -989,7 +997,7 @@ class CpSatModel:
         deterministic_s = (
             None
             if params.deterministic_time is None
-            else params.deterministic_time / len(STAGES) * _LOWERING_SHARE
+            else _stage_deterministic(params.deterministic_time, _LOWERING_SHARE)
         )
         lowered = lower_largest(
             self.instance,
@@ -1002,15 +1010,15 @@ class CpSatModel:
         )
         if lowered == chosen:
             return None
-        spread = self.objectives["spread"]
-        before, after = (sum(self._by_tag(c, summed=False).values()) for c in (chosen, lowered))
-        if after >= before:
+        after = sum(self._by_tag(lowered, summed=False).values())
+        if after >= spread:
             return None
         solver = self._fixed_solver(lowered, params)
-        if int(solver.value(spread)) != after:
+        model_value = int(solver.value(self.objectives["spread"]))
+        if model_value != after:
             raise SolverError(
-                f"stage spread: the pairs' spread {after} is not the model's "
-                f"{int(solver.value(spread))} for the same roster"
+                f"stage spread: the pairs' spread {after} is not the model's {model_value} "
+                "for the same roster"
             )
         return solver
 
@@ -1293,7 +1301,7 @@ class CpSatModel:
     def _lns_deterministic(self, params: SolverParams) -> float | None:
         if params.deterministic_time is None:
             return None
-        return params.deterministic_time / len(STAGES) * (1 - self._full_share())
+        return _stage_deterministic(params.deterministic_time, 1 - self._full_share())
 
     @staticmethod
     def _lns_progress(
