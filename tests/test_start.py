@@ -600,8 +600,13 @@ def test_a_replan_keeps_its_published_pairs_from_the_spread_stages_pairs(year):
     literal = sorted(greedy_roster(year, literal=True).chosen)
     spread = evaluate_roster(year.scenario, year.shifts, year.roster_of(literal)).terms
     until = time.perf_counter() + 30
-    lowered = CpSatModel(year)._lower_spread(literal, spread.spread_centi, FAST, until, None, None)
+    model = CpSatModel(year)
+    lowered = model._lower_spread(literal, spread.spread_centi, FAST, until, None, None)
     assert lowered is not None
+    checked = evaluate_roster(year.scenario, year.shifts, year.roster_of(model._chosen(lowered)))
+    assert checked.hard_violations == ()
+    assert checked.terms.spread_centi == lowered.value(model.objectives["spread"])
+    assert checked.terms.spread_centi < spread.spread_centi
     replan = CpSatModel(year, keep=literal)
     assert replan._lower_spread(literal, spread.spread_centi, FAST, until, None, None) is None
 
