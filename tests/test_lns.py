@@ -18,10 +18,12 @@ from tests.helpers import FAST, reach_checked, scenario_of, solve_checked
 from wachtplanner.evaluation.objective import evaluate_roster
 from wachtplanner.exceptions import SolverError
 from wachtplanner.expand import expand_shifts
+from wachtplanner.result import StageResult
+from wachtplanner.solver import solve
 from wachtplanner.solver.cpsat import lns as lns_module
 from wachtplanner.solver.cpsat import model as model_module
 from wachtplanner.solver.cpsat.lns import Neighbourhoods, Stage, improve
-from wachtplanner.solver.cpsat.model import CpSatModel
+from wachtplanner.solver.cpsat.model import STAGES, TERM_OF_STAGE, CpSatModel
 from wachtplanner.solver.greedy import greedy_roster
 from wachtplanner.solver.instance import Instance, compile_instance, neighbourhood_instance
 from wachtplanner.stats.quality import roster_quality
@@ -413,3 +415,39 @@ def test_a_stage_that_does_not_improve_keeps_the_roster_it_started_from(circle, 
     checked = evaluate_roster(instance.scenario, instance.shifts, entering).terms
     assert solved.stages[-1].objective == checked.at_spread
     assert solved.roster.pairs() == entering.pairs()
+
+
+def test_the_time_the_later_stages_leave_goes_to_the_soft_stage(circle):
+    """On the 20-GP quarter the stages after the soft one end within their gap long before
+    the (wall-clock) time limit: the soft stage's neighbourhoods search again, with every
+    other stage held. The soft stage is reported a second time, lower (measured: 5 040
+    after the soft stage, 3 524 after the time left), the solve's result has that value, and
+    no stage after it rose. ``solve`` compared CP-SAT's terms with the checker's; so does
+    this test."""
+    instance = circle[0]
+    reports: list[StageResult] = []
+    result = solve(instance.scenario, FAST, shifts=instance.shifts, stage_done=reports.append)
+    soft = [r for r in reports if r.name == "soft"]
+    assert len(soft) == 2
+    assert soft[1].objective < soft[0].objective
+    assert [r.name for r in result.stages] == list(STAGES)
+    final = {r.name: r.objective for r in result.stages}
+    assert final["soft"] == soft[1].objective == result.terms["soft_penalty"]
+    first = {r.name: r.objective for r in reports[: reports.index(soft[1])]}
+    for name in ("deviation", "total"):
+        assert result.terms[TERM_OF_STAGE[name]] <= first[name] == final[name]
+    evaluation = evaluate_roster(instance.scenario, instance.shifts, result.roster)
+    assert evaluation.hard_violations == ()
+    assert evaluation.terms.as_dict() == result.terms
+
+
+def test_a_summed_stages_neighbourhoods_stop_within_its_gap_and_at_its_ceiling():
+    """The value at which a stage's neighbourhoods stop (``target``), worked by hand for the
+    1 % gap: from a bound of 19 992, 20 193 is within it (201 <= 201.93) and 20 194 is not
+    (202 > 201.94); a ceiling below that is where they stop instead; a bound of 0 is reached
+    only at 0."""
+    assert model_module._RELATIVE_GAP == 0.01
+    assert CpSatModel._gap_target(19_992, None) == 20_193
+    assert CpSatModel._gap_target(19_992, 20_000) == 20_000
+    assert CpSatModel._gap_target(19_992, 30_000) == 20_193
+    assert CpSatModel._gap_target(0, None) == 0

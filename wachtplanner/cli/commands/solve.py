@@ -39,6 +39,7 @@ class _Progress:
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
         self.last: dict[str, float] = {}
+        self.ended: set[str] = set()
 
     def __call__(self, stage: str, objective: int, bound: int, elapsed_s: float) -> None:
         now = time.perf_counter()
@@ -54,9 +55,12 @@ class _Progress:
 
     def stage_done(self, stage: StageResult) -> None:
         """Print a stage's final objective, bound and gap as it ends."""
+        # A stage searched again with the time the later ones left is reported again.
+        label = f"{stage.name} again" if stage.name in self.ended else stage.name
+        self.ended.add(stage.name)
         if not self.quiet:
             click.echo(
-                f"  stage {stage.name:<10} {stage.status:<8} objective {stage.objective:>8}  "
+                f"  stage {label:<10} {stage.status:<8} objective {stage.objective:>8}  "
                 f"bound {stage.bound:>8}  gap {stage.gap:6.1%}  ({stage.wall_time_s:.1f} s)",
                 err=True,
             )
