@@ -15,6 +15,7 @@ from wachtplanner.expand import expand_shifts
 from wachtplanner.result import Result, SolveStatus
 from wachtplanner.solver import SolverParams, solve
 from wachtplanner.solver.cpsat.model import CpSatModel
+from wachtplanner.solver.cpsat.staged import StagedSolve
 from wachtplanner.solver.instance import compile_instance
 
 FAST = SolverParams(time_limit_s=60, num_workers=1, random_seed=1, deterministic_time=2.0)
@@ -165,7 +166,7 @@ def reach_checked(
     Returns the checker's evaluation of the roster reached, which keeps every hard rule and
     whose terms and penalties are CP-SAT's own.
     """
-    reached_by = model._reach_ceilings(
+    reached_by = StagedSolve(model)._reach_ceilings(
         ceilings,
         ("soft", "deviation", "total"),
         roster,
@@ -178,7 +179,7 @@ def reach_checked(
     assert reached_by.solver is not None
     solver = reached_by.solver
     instance = model.instance
-    reached = instance.roster_of(model._chosen(solver))
+    reached = instance.roster_of(model.chosen(solver))
     evaluation = evaluate_roster(instance.scenario, instance.shifts, reached)
     assert evaluation.hard_violations == ()
     assert evaluation.terms.deviation_centi == solver.value(model.objectives["deviation"])

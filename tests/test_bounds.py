@@ -12,11 +12,12 @@ from wachtplanner.evaluation.objective import evaluate_roster
 from wachtplanner.expand import expand_shifts
 from wachtplanner.result import SolveStatus
 from wachtplanner.solver.bounds import fairness_bounds, reachable_totals
-from wachtplanner.solver.cpsat import model as model_module
 from wachtplanner.solver.cpsat import relaxation
+from wachtplanner.solver.cpsat import staged as staged_module
 from wachtplanner.solver.cpsat.lns import _Caps
 from wachtplanner.solver.cpsat.model import CpSatModel
 from wachtplanner.solver.cpsat.relaxation import tag_bound, total_bound
+from wachtplanner.solver.cpsat.staged import StagedSolve
 from wachtplanner.solver.greedy import greedy_roster
 from wachtplanner.solver.instance import compile_instance
 
@@ -235,7 +236,7 @@ def test_the_total_stage_is_bounded_by_what_the_stages_before_hold(monkeypatch):
         asked.append((dict(largest), summed, bound))
         return bound
 
-    monkeypatch.setattr(model_module, "total_bound", recorded)
+    monkeypatch.setattr(staged_module, "total_bound", recorded)
     result = solve_checked(scenario_of(generate(20, 2, 2027, quarter=1, seed=2)))
     stages = {stage.name: stage for stage in result.stages}
     ((largest, summed, bound),) = asked
@@ -250,14 +251,14 @@ def test_the_at_spread_stage_is_proven_by_its_relaxation(monkeypatch):
     """The solve of the six doctors: spread 52.87 (proven by the floors and seat counts), and
     two doctors at it, proven by the at-spread relaxation (the floors alone prove one) with no
     search of the stage; the checker agrees on the roster's terms."""
-    run = CpSatModel._run
+    run = CpSatModel.run
 
     def no_at_spread_search(self, expression, budget_s, params, callback, *args, **kwargs):
         if callback.stage == "at_spread":
             raise AssertionError("the at-spread stage was searched")
         return run(self, expression, budget_s, params, callback, *args, **kwargs)
 
-    monkeypatch.setattr(CpSatModel, "_run", no_at_spread_search)
+    monkeypatch.setattr(CpSatModel, "run", no_at_spread_search)
     result = solve_checked(_four_weekends(6))
     stages = {stage.name: stage for stage in result.stages}
     assert (stages["spread"].objective, stages["spread"].bound) == (5287, 5287)
@@ -300,7 +301,7 @@ def _unbalanced_february() -> tuple[CpSatModel, list[tuple[int, int]]]:
     turns[1] = 0
     chosen += list(zip(turns, nights, strict=True))
     model = CpSatModel(instance)
-    assert model._by_tag(chosen, summed=False) == {"night": 1300, "weekend": 0}
+    assert model.by_tag(chosen, summed=False) == {"night": 1300, "weekend": 0}
     assert model.bounds.spread_by_tag == {"night": 0, "weekend": 0}
     return model, chosen
 
@@ -314,8 +315,10 @@ def test_only_tags_above_their_combinatorial_bound_are_relaxed(monkeypatch):
         asked.append(tag)
         return tag_bound(instance, tag, **kwargs)
 
-    monkeypatch.setattr(model_module, "tag_bound", recorded)
-    bound = model._relaxed_bound("spread", 0, chosen, 1300, time.perf_counter() + 5, FAST)
+    monkeypatch.setattr(staged_module, "tag_bound", recorded)
+    bound = StagedSolve(model)._relaxed_bound(
+        "spread", 0, chosen, 1300, time.perf_counter() + 5, FAST
+    )
     # Every doctor can do exactly 4 nights: the night relaxation proves 0, no more.
     assert (asked, bound) == (["night"], 0)
 
@@ -334,23 +337,23 @@ def test_open_tags_share_the_relaxations_time_by_how_far_they_are_above_their_bo
     weekends = sorted(s for d, s in chosen if "weekend" in model.instance.tag_points[s])
     d1_weekend = next(s for d, s in chosen if d == 1 and s in weekends)
     chosen = [(0, s) if s == d1_weekend else (d, s) for d, s in chosen]
-    assert model._by_tag(chosen, summed=False) == {"night": 1300, "weekend": 7930}
+    assert model.by_tag(chosen, summed=False) == {"night": 1300, "weekend": 7930}
     asked: list[tuple[str, float, float | None]] = []
 
     def recorded(instance, tag, *, deadline, deterministic_s=None, **kwargs):
         asked.append((tag, deadline - time.perf_counter(), deterministic_s))
         return 0
 
-    monkeypatch.setattr(model_module, "tag_bound", recorded)
+    monkeypatch.setattr(staged_module, "tag_bound", recorded)
     wall = FAST.model_copy(update={"deterministic_time": None})
-    model._relaxed_bound("spread", 0, chosen, 9230, time.perf_counter() + 5, wall)
+    StagedSolve(model)._relaxed_bound("spread", 0, chosen, 9230, time.perf_counter() + 5, wall)
     (night, night_s, _), (weekend, weekend_s, _) = asked
     assert (night, weekend) == ("night", "weekend")
     assert night_s == pytest.approx(5 * 1300 / 9230, abs=0.05)
     # The stub returns at once: the night's unused time goes to the weekend, all 5 s.
     assert weekend_s == pytest.approx(5, abs=0.05)
     asked.clear()
-    model._relaxed_bound("spread", 0, chosen, 9230, time.perf_counter() + 5, FAST)
+    StagedSolve(model)._relaxed_bound("spread", 0, chosen, 9230, time.perf_counter() + 5, FAST)
     units = [(tag, round(deterministic or 0, 4)) for tag, _, deterministic in asked]
     assert units == [("night", 0.0322), ("weekend", 0.1964)]
 
@@ -360,7 +363,7 @@ def test_a_spread_stage_that_will_not_search_gives_its_relaxations_all_its_time(
     get its whole share of the time left, 0.15 x (60 s - 1 s kept back) = 8.85 s, not the
     0.8 of it (7.08 s) they get before a search; the stage reports the time they took."""
     model, chosen = _unbalanced_february()
-    monkeypatch.setattr(model_module, "_SPREAD_SEARCH_UP_TO", 0)
+    monkeypatch.setattr(staged_module, "_SPREAD_SEARCH_UP_TO", 0)
     asked: list[float] = []
 
     def recorded(instance, tag, *, deadline, **kwargs):
@@ -368,8 +371,8 @@ def test_a_spread_stage_that_will_not_search_gives_its_relaxations_all_its_time(
         time.sleep(0.2)
         return 0
 
-    monkeypatch.setattr(model_module, "tag_bound", recorded)
-    solved = model.solve(FAST, stages=("spread",), start=chosen)
+    monkeypatch.setattr(staged_module, "tag_bound", recorded)
+    solved = StagedSolve(model).solve(FAST, stages=("spread",), start=chosen)
     (stage,) = solved.stages
     (budget,) = asked
     assert budget == pytest.approx(0.15 * 59, abs=0.3)
@@ -382,19 +385,19 @@ def test_a_stage_within_the_gap_of_its_bound_is_not_searched(monkeypatch):
     so the spread stage keeps the roster without a search, reporting that bound. With the
     real relaxation (bound 0) the same stage is searched."""
     model, chosen = _unbalanced_february()
-    monkeypatch.setattr(model_module, "tag_bound", lambda instance, tag, **kwargs: 1290)
+    monkeypatch.setattr(staged_module, "tag_bound", lambda instance, tag, **kwargs: 1290)
 
     def no_search(*args, **kwargs):
         raise AssertionError("the stage was searched")
 
-    monkeypatch.setattr(CpSatModel, "_run", no_search)
-    solved = model.solve(FAST, stages=("spread",), start=chosen)
+    monkeypatch.setattr(CpSatModel, "run", no_search)
+    solved = StagedSolve(model).solve(FAST, stages=("spread",), start=chosen)
     (stage,) = solved.stages
     assert (stage.status, stage.objective, stage.bound) == (SolveStatus.FEASIBLE, 1300, 1290)
     assert sorted(solved.roster.pairs()) == sorted(model.instance.roster_of(chosen).pairs())
-    monkeypatch.setattr(model_module, "tag_bound", tag_bound)
+    monkeypatch.setattr(staged_module, "tag_bound", tag_bound)
     with pytest.raises(AssertionError, match="searched"):
-        CpSatModel(model.instance).solve(FAST, stages=("spread",), start=chosen)
+        StagedSolve(CpSatModel(model.instance)).solve(FAST, stages=("spread",), start=chosen)
 
 
 def test_the_spread_stage_first_asks_for_every_tag_at_its_bound(monkeypatch):
@@ -407,14 +410,14 @@ def test_the_spread_stage_first_asks_for_every_tag_at_its_bound(monkeypatch):
     night_max = model.model.proto.variables[model.fairness.tag_max["night"].index]
     domain_before = list(night_max.domain)
     asked: list[tuple[bool, list[int]]] = []
-    run = CpSatModel._run
+    run = CpSatModel.run
 
     def recorded(self, *args, linear=True, **kwargs):
         asked.append((linear, list(night_max.domain)))
         return run(self, *args, linear=linear, **kwargs)
 
-    monkeypatch.setattr(CpSatModel, "_run", recorded)
-    solved = model.solve(FAST, stages=("spread",), start=chosen)
+    monkeypatch.setattr(CpSatModel, "run", recorded)
+    solved = StagedSolve(model).solve(FAST, stages=("spread",), start=chosen)
     (stage,) = solved.stages
     assert (stage.status, stage.objective, stage.bound) == (SolveStatus.OPTIMAL, 0, 0)
     assert asked == [(False, [0, 0])]
@@ -431,7 +434,7 @@ def test_the_spread_stage_searches_on_where_no_roster_at_the_bounds_is_found(mon
     the LP) runs with the rest of the stage's time and lowers the night spread to 0."""
     model, chosen = _unbalanced_february()
     asked: list[bool] = []
-    run = CpSatModel._run
+    run = CpSatModel.run
 
     def nothing_at_bounds(self, *args, linear=True, **kwargs):
         asked.append(linear)
@@ -439,8 +442,8 @@ def test_the_spread_stage_searches_on_where_no_roster_at_the_bounds_is_found(mon
             return cp_model.UNKNOWN, None
         return run(self, *args, linear=linear, **kwargs)
 
-    monkeypatch.setattr(CpSatModel, "_run", nothing_at_bounds)
-    solved = model.solve(FAST, stages=("spread",), start=chosen)
+    monkeypatch.setattr(CpSatModel, "run", nothing_at_bounds)
+    solved = StagedSolve(model).solve(FAST, stages=("spread",), start=chosen)
     (stage,) = solved.stages
     assert asked == [False, True]
     assert (stage.status, stage.objective, stage.bound) == (SolveStatus.OPTIMAL, 0, 0)
@@ -455,7 +458,7 @@ def test_the_stages_keep_back_what_reading_the_start_took():
     assert model.reading_s > 0.0
     # Under 1.0 / 1.5 s of reading the fixed reserve holds: 100 - 1.0 - 1.5 x 2.0 = 96.0.
     model.reading_s = 0.5
-    assert model._deadline(0.0, 100.0, after_s=2.0) == pytest.approx(96.0)
+    assert StagedSolve(model)._deadline(0.0, 100.0, after_s=2.0) == pytest.approx(96.0)
     # 1.5 x 2.4 = 3.6 s kept back for reading: 100 - 3.6 - 1.5 x 2.0 = 93.4.
     model.reading_s = 2.4
-    assert model._deadline(0.0, 100.0, after_s=2.0) == pytest.approx(93.4)
+    assert StagedSolve(model)._deadline(0.0, 100.0, after_s=2.0) == pytest.approx(93.4)

@@ -21,9 +21,10 @@ from wachtplanner.expand import expand_shifts
 from wachtplanner.result import StageResult
 from wachtplanner.solver import solve
 from wachtplanner.solver.cpsat import lns as lns_module
-from wachtplanner.solver.cpsat import model as model_module
+from wachtplanner.solver.cpsat import staged as staged_module
 from wachtplanner.solver.cpsat.lns import Neighbourhoods, Stage, improve
-from wachtplanner.solver.cpsat.model import STAGES, TERM_OF_STAGE, CpSatModel
+from wachtplanner.solver.cpsat.model import CpSatModel
+from wachtplanner.solver.cpsat.staged import STAGES, TERM_OF_STAGE, StagedSolve
 from wachtplanner.solver.greedy import greedy_roster
 from wachtplanner.solver.instance import Instance, compile_instance, neighbourhood_instance
 from wachtplanner.stats.quality import roster_quality
@@ -166,11 +167,11 @@ def test_a_neighbourhood_gives_its_doctors_the_values_of_the_whole(circle):
     penalty, deviation and total the whole model gives them: every rule but coverage is a
     doctor's own, and the minimum-duties rule still counts the doctor's whole eligibility."""
     instance, model, rotation, _ = circle
-    completed = model._fixed_solver(rotation, FAST)
+    completed = model.fixed_solver(rotation, FAST)
     solution = list(completed.response_proto.solution)
     doctors = frozenset(range(0, len(instance.doctors), 3))
     for stage in ("soft", "deviation", "total"):
-        whole = model._doctor_values(stage, solution)
+        whole = model.doctor_values(stage, solution)
         assert whole is not None
         own, part_now, _ = _own_values(instance, model, rotation, doctors, stage)
         assert own == {d: whole[d] for d in doctors if d in whole}
@@ -191,8 +192,8 @@ def test_a_neighbourhood_asks_the_minimum_duties_of_the_whole():
     rotation = set(greedy_roster(instance, literal=True).chosen)
     # The solver kept in a name: its response proto is a view that dies with it (a temporary
     # solver here was freed before the solution was read, and the process crashed).
-    solver = model._fixed_solver(rotation, FAST)
-    whole = model._doctor_values("soft", list(solver.response_proto.solution))
+    solver = model.fixed_solver(rotation, FAST)
+    whole = model.doctor_values("soft", list(solver.response_proto.solution))
     assert whole is not None
     doctors = frozenset({0, 1, 15})
     own, _, part = _own_values(instance, model, rotation, doctors, "soft")
@@ -282,7 +283,7 @@ def test_soft_stage_keeps_what_the_neighbourhoods_found(monkeypatch):
     28-GP quarter: 3 339 with the neighbourhoods, 3 638 without (measured)."""
     scenario = scenario_of(generate(28, 2, 2027, quarter=1, seed=5))
     with_lns = solve_checked(scenario)
-    monkeypatch.setattr(model_module, "_LNS_STAGES", ())
+    monkeypatch.setattr(staged_module, "_LNS_STAGES", ())
     without = solve_checked(scenario)
     assert with_lns.terms["soft_penalty"] < without.terms["soft_penalty"]
 
@@ -355,13 +356,13 @@ def test_a_stage_above_its_ceiling_searches_though_within_its_gap(circle, free_s
     entered with when it has no ceiling, and searches it down when the rotation's is its
     ceiling. The checker judges both rosters."""
     instance, _, _, terms = circle
-    monkeypatch.setattr(model_module, "_RELATIVE_GAP", 1.0)
+    monkeypatch.setattr(staged_module, "_RELATIVE_GAP", 1.0)
     entering = sorted(free_soft.chosen)
     entered = evaluate_roster(instance.scenario, instance.shifts, instance.roster_of(entering))
     assert entered.terms.deviation_centi > terms["deviation_centi"]
     ended = {}
     for ceilings in ({}, {"deviation": terms["deviation_centi"]}):
-        solved = CpSatModel(instance).solve(
+        solved = StagedSolve(CpSatModel(instance)).solve(
             FAST, stages=("deviation",), start=entering, ceilings=ceilings
         )
         checked = evaluate_roster(instance.scenario, instance.shifts, solved.roster)
@@ -403,13 +404,14 @@ def test_a_stage_that_does_not_improve_keeps_the_roster_it_started_from(circle, 
         searched.append(stage.name)
         return lns_module.LnsOutcome(set(sideways), value, 1, 0, changed=True)
 
-    monkeypatch.setattr(model_module, "improve", fake_improve)
+    monkeypatch.setattr(staged_module, "improve", fake_improve)
     # Without the per-tag relaxations, which prove the rotation's count here (no search).
-    monkeypatch.setattr(model_module, "tag_bound", lambda *args, **kwargs: 0)
+    monkeypatch.setattr(staged_module, "tag_bound", lambda *args, **kwargs: 0)
     # Nor the spread stage's pairs: the swap is of the rotation as the at-spread stage gets it.
-    monkeypatch.setattr(model, "_lower_spread", lambda *args, **kwargs: None)
+    staged = StagedSolve(model)
+    monkeypatch.setattr(staged, "_lower_spread", lambda *args, **kwargs: None)
     stages = ("max_excess", "sum_excess", "spread", "at_spread")
-    solved = model.solve(FAST, stages=stages, start=sorted(rotation))
+    solved = staged.solve(FAST, stages=stages, start=sorted(rotation))
     assert "at_spread" in searched
     entering = instance.roster_of(sorted(rotation))
     checked = evaluate_roster(instance.scenario, instance.shifts, entering).terms
@@ -446,8 +448,8 @@ def test_a_summed_stages_neighbourhoods_stop_within_its_gap_and_at_its_ceiling()
     1 % gap: from a bound of 19 992, 20 193 is within it (201 <= 201.93) and 20 194 is not
     (202 > 201.94); a ceiling below that is where they stop instead; a bound of 0 is reached
     only at 0."""
-    assert model_module._RELATIVE_GAP == 0.01
-    assert CpSatModel._gap_target(19_992, None) == 20_193
-    assert CpSatModel._gap_target(19_992, 20_000) == 20_000
-    assert CpSatModel._gap_target(19_992, 30_000) == 20_193
-    assert CpSatModel._gap_target(0, None) == 0
+    assert staged_module._RELATIVE_GAP == 0.01
+    assert StagedSolve._gap_target(19_992, None) == 20_193
+    assert StagedSolve._gap_target(19_992, 20_000) == 20_000
+    assert StagedSolve._gap_target(19_992, 30_000) == 20_193
+    assert StagedSolve._gap_target(0, None) == 0

@@ -6,7 +6,8 @@ from benchmarks.generate import generate
 from tests.helpers import FAST, cpsat_values, penalties_both_ways, scenario_of, solve_checked
 from wachtplanner.evaluation.objective import evaluate_roster
 from wachtplanner.expand import expand_shifts
-from wachtplanner.solver.cpsat.model import STAGES, TERM_OF_STAGE, CpSatModel
+from wachtplanner.solver.cpsat.model import CpSatModel
+from wachtplanner.solver.cpsat.staged import STAGES, TERM_OF_STAGE
 from wachtplanner.solver.greedy import greedy_roster
 from wachtplanner.solver.instance import compile_instance
 
@@ -100,7 +101,7 @@ def test_running_sums_give_the_checkers_values(monkeypatch, running_sums):
     checker's; the min-gap windows (2-3 weeks, more than 6 starts) do use the running counts."""
     from wachtplanner.solver.cpsat import model as model_module
 
-    monkeypatch.setattr(model_module, "_FULL_SEARCH_UP_TO", 0 if running_sums else 10**9)
+    monkeypatch.setattr(model_module, "FULL_SEARCH_UP_TO", 0 if running_sums else 10**9)
     scenario = scenario_of(generate(20, 2, 2027, quarter=1, seed=2))
     instance = compile_instance(scenario, expand_shifts(scenario))
     rotation = greedy_roster(instance, literal=True).chosen

@@ -25,7 +25,7 @@ from wachtplanner.exceptions import SolverError
 from wachtplanner.expand import expand_shifts
 from wachtplanner.solver import apart, api
 from wachtplanner.solver.cpsat import lns
-from wachtplanner.solver.cpsat import model as model_module
+from wachtplanner.solver.cpsat import staged as staged_module
 from wachtplanner.solver.cpsat.constraints import RULE_BUILDERS
 from wachtplanner.solver.cpsat.model import CpSatModel
 from wachtplanner.solver.cpsat.objective import (
@@ -34,6 +34,7 @@ from wachtplanner.solver.cpsat.objective import (
     row_cap,
     row_deviations,
 )
+from wachtplanner.solver.cpsat.staged import StagedSolve
 from wachtplanner.solver.greedy import greedy_roster
 from wachtplanner.solver.instance import Instance, compile_instance
 from wachtplanner.stats.quality import roster_quality
@@ -510,10 +511,11 @@ def test_the_soft_stage_completes_what_reaching_the_ceilings_found(year, monkeyp
     from the 20-GP year's literal rotation's; CP-SAT's values are the checker's, term by term
     and rule by rule. The stages start from the checker's values of the rotation (``checked``):
     CP-SAT never evaluates it, and the completion checks the values the searches changed."""
-    monkeypatch.setattr(model_module, "_FULL_SHARE_BEFORE_LNS", ())
+    monkeypatch.setattr(staged_module, "_FULL_SHARE_BEFORE_LNS", ())
     literal = sorted(greedy_roster(year, literal=True).chosen)
     model = CpSatModel(year)
-    assert model._defers_ceilings
+    staged = StagedSolve(model)
+    assert staged._defers_ceilings
     judgement = api._judge(year, literal)
     assert judgement is not None
     current = judgement.terms
@@ -521,14 +523,14 @@ def test_the_soft_stage_completes_what_reaching_the_ceilings_found(year, monkeyp
         "deviation": current["deviation_centi"] - 3000,
         "total": current["total_deviation_centi"],
     }
-    reached: list[model_module._Reached | None] = []
-    reach = model._reach_ceilings
+    reached: list[staged_module._Reached | None] = []
+    reach = staged._reach_ceilings
 
-    def spied(*args: object, **kwargs: object) -> model_module._Reached | None:
+    def spied(*args: object, **kwargs: object) -> staged_module._Reached | None:
         reached.append(reach(*args, **kwargs))  # type: ignore[arg-type]
         return reached[-1]
 
-    monkeypatch.setattr(model, "_reach_ceilings", spied)
+    monkeypatch.setattr(staged, "_reach_ceilings", spied)
     evaluated: list[set[tuple[int, int]]] = []
     evaluate = model.evaluate
 
@@ -537,7 +539,7 @@ def test_the_soft_stage_completes_what_reaching_the_ceilings_found(year, monkeyp
         return evaluate(chosen, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(model, "evaluate", evaluate_spied)
-    solved = model.solve(
+    solved = staged.solve(
         FAST,
         stages=("soft", "deviation", "total"),
         start=literal,
@@ -570,8 +572,9 @@ def test_the_spread_stage_lowers_the_largest_deviations_by_pairs(year, monkeypat
     literal = sorted(greedy_roster(year, literal=True).chosen)
     start_spread = evaluate_roster(year.scenario, year.shifts, year.roster_of(literal)).terms
     model = CpSatModel(year)
+    staged = StagedSolve(model)
     lowered: list[int] = []
-    lower = model._lower_spread
+    lower = staged._lower_spread
 
     def spied(*args: object, **kwargs: object) -> object:
         solver = lower(*args, **kwargs)  # type: ignore[arg-type]
@@ -579,8 +582,8 @@ def test_the_spread_stage_lowers_the_largest_deviations_by_pairs(year, monkeypat
             lowered.append(int(solver.value(model.objectives["spread"])))
         return solver
 
-    monkeypatch.setattr(model, "_lower_spread", spied)
-    solved = model.solve(FAST, stages=("max_excess", "sum_excess", "spread"), start=literal)
+    monkeypatch.setattr(staged, "_lower_spread", spied)
+    solved = staged.solve(FAST, stages=("max_excess", "sum_excess", "spread"), start=literal)
     assert lowered
     assert lowered[0] < start_spread.spread_centi
     spread = next(stage for stage in solved.stages if stage.name == "spread")
@@ -601,21 +604,26 @@ def test_a_replan_keeps_its_published_pairs_from_the_spread_stages_pairs(year):
     spread = evaluate_roster(year.scenario, year.shifts, year.roster_of(literal)).terms
     until = time.perf_counter() + 30
     model = CpSatModel(year)
-    lowered = model._lower_spread(literal, spread.spread_centi, FAST, until, None, None)
+    lowered = StagedSolve(model)._lower_spread(
+        literal, spread.spread_centi, FAST, until, None, None
+    )
     assert lowered is not None
-    checked = evaluate_roster(year.scenario, year.shifts, year.roster_of(model._chosen(lowered)))
+    checked = evaluate_roster(year.scenario, year.shifts, year.roster_of(model.chosen(lowered)))
     assert checked.hard_violations == ()
     assert checked.terms.spread_centi == lowered.value(model.objectives["spread"])
     assert checked.terms.spread_centi < spread.spread_centi
     replan = CpSatModel(year, keep=literal)
-    assert replan._lower_spread(literal, spread.spread_centi, FAST, until, None, None) is None
+    replanned = StagedSolve(replan)._lower_spread(
+        literal, spread.spread_centi, FAST, until, None, None
+    )
+    assert replanned is None
 
 
 def test_the_first_completion_checks_the_checkers_values_of_the_start(year, monkeypatch):
     """Where the stages start from the checker's values of the start (``checked``), the
     first completion compares CP-SAT's values with them: given a soft penalty one above the
     literal rotation's, the solve raises instead of reporting a value no roster has."""
-    monkeypatch.setattr(model_module, "_FULL_SHARE_BEFORE_LNS", ())
+    monkeypatch.setattr(staged_module, "_FULL_SHARE_BEFORE_LNS", ())
     literal = sorted(greedy_roster(year, literal=True).chosen)
     judgement = api._judge(year, literal)
     assert judgement is not None
@@ -625,7 +633,7 @@ def test_the_first_completion_checks_the_checkers_values_of_the_start(year, monk
         checked, terms={**checked.terms, "soft_penalty": checked.terms["soft_penalty"] + 1}
     )
     with pytest.raises(SolverError, match=r"soft_penalty|neighbourhoods' value"):
-        CpSatModel(year).solve(FAST, stages=("soft",), start=literal, checked=wrong)
+        StagedSolve(CpSatModel(year)).solve(FAST, stages=("soft",), start=literal, checked=wrong)
 
 
 def test_the_next_sum_is_held_while_one_is_brought_to_its_ceiling(year):

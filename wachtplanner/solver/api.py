@@ -22,12 +22,12 @@ from wachtplanner.expand import ShiftInstance, expand_shifts
 from wachtplanner.result import Result, SolveStatus, scenario_hash
 from wachtplanner.solver.cpsat.constraints import RULE_BUILDERS
 from wachtplanner.solver.cpsat.lns import bring_under, lower_largest, trade_summed
-from wachtplanner.solver.cpsat.model import (
+from wachtplanner.solver.cpsat.model import CpSatModel, ProgressFn
+from wachtplanner.solver.cpsat.staged import (
     STAGES,
     TERM_OF_STAGE,
-    CpSatModel,
-    ProgressFn,
     StageDoneFn,
+    StagedSolve,
     StartValues,
 )
 from wachtplanner.solver.greedy import GreedyRoster, greedy_roster
@@ -95,7 +95,7 @@ def _diagnose(instance: Instance, params: SolverParams) -> list[str]:
     )
     for rule in candidates:
         enabled = [r for r in RULE_BUILDERS if r != rule]
-        outcome = CpSatModel(instance, enabled).solve(probe, stages=("max_excess",))
+        outcome = StagedSolve(CpSatModel(instance, enabled)).solve(probe, stages=("max_excess",))
         if outcome.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
             culprits.append(rule)
     return culprits
@@ -283,10 +283,10 @@ class _Starts:
     judgement: Judgement | None
     """The checker's values of ``warm``, where it is the start."""
     ceilings: dict[str, int]
-    """The better rotation's summed deviation per tag and in total (see ``CpSatModel.solve``)."""
+    """The better rotation's summed deviation per tag and in total (see ``StagedSolve.solve``)."""
     beside: dict[str, int]
     """The summed total of the rotation with the lowest summed deviation per tag (its
-    ``beside`` in ``CpSatModel.solve``)."""
+    ``beside`` in ``StagedSolve.solve``)."""
     valid_at: float
     """``time.time()`` when the first rotation that the checker passed was known."""
     checker_s: float
@@ -524,7 +524,7 @@ def solve(
         model.hint_pairs([p for p in keep_pairs if p in model.x])
     elif start is None:
         model.hint_pairs(starts.warm)
-    solved = model.solve(
+    solved = StagedSolve(model).solve(
         params,
         progress,
         stages=("changes", *STAGES) if keep_pairs else STAGES,

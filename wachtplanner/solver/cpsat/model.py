@@ -1,25 +1,16 @@
-"""The CP-SAT model: variables, rule builders, fairness terms, and the lexicographic solve.
+"""The CP-SAT model of a compiled instance, and CP-SAT's own values of a roster.
 
 Built from the pieces the way PyJobShop builds its CP model: ``variables`` (the x and shared
 expressions), ``constraints`` (one builder per rule), ``objective`` (fairness terms and each
 stage's expression), put together by ``assemble`` (which also builds each neighbourhood's
-small model for ``lns``); this module runs the stages (``objective.STAGES``), each proven (or
-stopped at a 1 % gap or by its share of the time limit) before the next starts with the
-previous value as a constraint.
+small model for ``lns``). The lexicographic stages that search it are ``staged``.
 
-A stage starts from a complete hint: the previous stage's solution, or for the first one the
-rotation's roster completed by CP-SAT itself (every auxiliary variable is a function of the
-``x``). Before a stage runs, the bounds of ``solver.bounds`` are added, raised where they can
-be by the per-tag relaxations of ``relaxation`` (spread, at-spread count, summed deviation); a
-stage whose current value already meets its bound is proven without a search.
-
-Every value reported is CP-SAT's own: each stage's objective and bound as the solver returns
-them, and the final terms from :meth:`CpSatModel.evaluate`, which fixes the ``x`` of the roster
+Every value reported is CP-SAT's own: :meth:`CpSatModel.evaluate` fixes the ``x`` of a roster
 and both minimises and maximises every term; they must agree (the term is a function of the
-roster), and ``solve`` then compares them with the independent checker. Where that two-way
+roster), and the solve then compares them with the independent checker. Where that two-way
 evaluation would not fit the time limit (a circle year), the terms are those of the solve that
 found the roster (the neighbourhood search's is a solve of the whole model with the roster
-fixed), still compared with the checker.
+fixed), still compared with the checker (:meth:`CpSatModel.final_values`).
 """
 
 from __future__ import annotations
@@ -28,198 +19,49 @@ import math
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 from ortools.sat.python import cp_model, cp_model_helper
 
-from wachtplanner.domain.roster import Roster
 from wachtplanner.exceptions import SolverError
-from wachtplanner.result import SolveStatus, StageResult
 from wachtplanner.solver.bounds import FairnessBounds, fairness_bounds
 from wachtplanner.solver.cpsat.assemble import assemble
 from wachtplanner.solver.cpsat.constraints import RULE_BUILDERS
 from wachtplanner.solver.cpsat.lns import (
-    LnsOutcome,
     Neighbourhoods,
-    Stage,
     cap_figures,
-    improve,
     largest_figures,
-    lower_largest,
-    summed_deviations,
-    trade,
 )
 from wachtplanner.solver.cpsat.objective import (
-    STAGES,
     TERM_OF_STAGE,
     Expr,
-    build_at_spread,
     doctor_parts,
     penalty_by_rule,
     row_distances,
 )
-from wachtplanner.solver.cpsat.relaxation import tag_bound, total_bound
 from wachtplanner.solver.cpsat.variables import Pair
 from wachtplanner.solver.instance import Instance
 from wachtplanner.solver.params import SolverParams
 
 ProgressFn = Callable[[str, int, int, float], None]
 """Called as (stage, objective, bound, elapsed seconds) whenever a better roster is found."""
-StageDoneFn = Callable[[StageResult], None]
-"""Called with each stage's result as it ends."""
 
-__all__ = ["STAGES", "TERM_OF_STAGE", "CpSatModel", "ProgressFn", "Solved", "StageDoneFn"]
+__all__ = ["CpSatModel", "ProgressFn", "SearchProgress"]
 
-_LIGHT_PRESOLVE_FROM = 20_000
+LIGHT_PRESOLVE_FROM = 20_000
 """Models with more (doctor, shift) variables than this get a light presolve."""
-_STAGE_SHARE = {
-    "changes": 0.3,
-    "max_excess": 0.2,
-    "sum_excess": 0.2,
-    "spread": 0.15,
-    "at_spread": 0.05,
-    "soft": 0.85,
-    "deviation": 0.5,
-    "total": 1.0,
-}
-"""Each stage's share of the time left when it starts; the last one takes what remains."""
-_RELATIVE_GAP = 0.01
-"""A stage stops once its gap is at most 1 %."""
-_TIE_BROKEN = ("at_spread",)
-"""Stages searched with the soft penalty as a tie-break (see ``CpSatModel._tie_broken``). Not
-the spread: tie-broken, its search never left the rotation's spread on the 10-GP subdivision
-year (97.18 points, where 67.24 is proven reachable); alone it reached 72.16 in 5 s, and the
-soft stage's neighbourhoods then ended lower than after the tie-broken search (1 821 against
-2 086-2 275). On a model whose spread search could upset the soft penalty beyond repair (the
-250-GP year) the spread stage does not search (``_SPREAD_SEARCH_UP_TO``)."""
-_MIN_STAGE_S = 0.3
-_AT_BOUNDS_SHARE = 0.8
-"""Share of the spread stage's search for a roster at every tag's bound (``_at_bounds``): on
-the 10-GP subdivision year it needs 3.5-4.1 s of the 7 s this leaves in a 60-s solve (0.5 left
-4.4 s and found none in one run of two); where it finds none (the 50-GP year), the stage's own
-search had not moved the spread in the whole of that time either."""
-_LOWERING_SHARE = 0.5
-"""Share of the spread stage's search time (after the search at the bounds) for lowering the
-tags' largest deviations by pairs (``lns.lower_largest``, the start's lowering continued)
-before the full search. On the 100-GP year the spread fell from 102.94 points to 95.95 in a
-60-s solve, where a 50-s full search had not moved it (one run each); on the 50-GP year and
-the split post the pairs found nothing and their spreads stayed."""
-_FOUND = (cp_model.OPTIMAL, cp_model.FEASIBLE)
-_RELAX_SHARE = {"spread": 0.8, "at_spread": 0.5, "deviation": 0.4, "total": 0.4}
-"""Share of a stage's time its relaxations may take before the search. Most of the spread
-stage's: the relaxations are what prove a spread (the 500-GP quarter's weekend needed 2.5 s
-of the 3 s that 0.4 left it through the counts, and missed it in one run of two), and the
-time they leave goes to the search. A spread stage that does not search
-(``_SPREAD_SEARCH_UP_TO``) gives them the whole of its share. (As patterns, the 250-GP
-year's weekend is proven at 48.03 points in 0.2 s instead of 4.1-4.5 s through the counts,
-and the year's spread stage takes 0.2 s instead of 5.5 s.) The at-spread count's
-relaxations take a few hundredths of a second where they prove it (the 50-GP quarter and
-year); the rest of the stage's share goes to its search. The summed stages' neighbourhoods
-lower their sums; the total's relaxation (all tags in one model) has its bound after 2-3 s
-on the 250-GP quarter and year, and stops when the stage's share of it is out."""
-_EVALUATION_RESERVE_S = 1.0
-"""Kept back from the stages for reading the final values, so the time limit holds; at least
-``_READING_MARGIN`` times what reading the start's values took, where that was longer."""
-_READING_MARGIN = 1.5
-"""Reading every term's and penalty's value from a solution takes 0.93 s on the 500-GP year
-(its soft penalty sums 563 671 terms), and more on a busier machine: with the reserve fixed
-at 1.0 s that solve once ended 0.25 s over its 60 s. The start's reading is measured."""
-_COMPLETION_MARGIN = 1.5
-"""A neighbourhood search stops this many fixed-roster solves before its stage ends: the
-roster it found is completed by one (2.4 s on the 500-GP year with its light presolve; the
-longest so far is the measure). On a slow spell of this machine the soft stage's completion
-took 6.75 s where the longest before was 5.07, and with 1.2 the solve ended at 61.7 s."""
-_FIXED_SOLVE_S_PER_VARIABLE = 4e-6
-"""A fixed-roster solve's time by the model's variables, before one is measured (the 250-GP
-year's 637 145 took 1.7-1.8 s, the 500-GP year's 1 269 255 took 4.0-4.5 s, 6.75 s on a slow
-spell)."""
+_PENALTY_MAX = 2**40
+"""Upper bound of a soft rule's penalty held in one variable (``_hold_penalties``)."""
+FULL_SEARCH_UP_TO = 100_000
+"""A model with more (doctor, shift) pairs gets no full search, only fixed-roster solves, and
+is built with running sums (``assemble``)."""
 _TWO_WAY_COST = 8.0
 """The two-way evaluation's time in one-way evaluations (measured on the 500-GP year: 9.6 s
 against 1.4 s; the objective over every term makes each of its two solves slower)."""
-_SIDEWAYS_DROPPED = ("spread", "at_spread")
-"""Stages before the soft one that keep the roster they started from unless they lower their
-value: where they do not, the summed deviations stay the rotation's (the ceilings)."""
-_CEILING_SHARE = 0.1
-"""Share of the time left that bringing each summed deviation down to the rotation's may take
-before the soft stage (see ``CpSatModel._reach_ceilings``). The search stops at the ceiling:
-on the 100-GP quarter it gets there in 2.9-5.4 s, 6-11 % of the time left; aiming 0.5 %
-below it instead took the whole of a 0.3 share (14 s), and the soft stage then ended at
-2 336 against 2 085-2 119."""
-_CEILING_SEARCH_S = 5.0
-"""Search time that bringing a summed deviation down to its ceiling gets at least, beside its
-completion: on the 500-GP year the share alone left nothing after the completion's 3.8 s, and
-the summed deviation per tag ended 0.46 % above the rotation's; single moves and exchanges
-(``lns.trade``) took its start to the rotation's in 4.0 s in a separate run. (On a slow spell,
-with the completion at 4.3 s, 3.1 s of search took off a fifth of what was over.)"""
-_DEFERRED_COMPLETIONS = 1.3
-"""Time left before the stages' end where the search for the ceilings stops when the soft
-stage completes its roster (``_defers_ceilings``), in completions: that completion, and the
-soft stage's preparation (2 s on the 500-GP year). On a slow spell of this machine (its
-build 32 s) the search ended 5.7 s before the stages' end, the completion took 7.2 s and the
-solve 64.2 s."""
-_CEILING_MOST = 0.3
-"""Share of the time left that bringing each summed deviation to its ceiling takes at most."""
-_PENALTY_MAX = 2**40
-"""Upper bound of a soft rule's penalty held in one variable (``_hold_penalties``)."""
-_LNS_STAGES = ("sum_excess", "at_spread", "soft", "deviation", "total")
-"""Summed stages, which trading duties within a few doctors lowers (``lns``). A stage of a
-largest value (the spread) is held by doctors a neighbourhood rarely contains."""
-_FULL_SEARCH_UP_TO = 100_000
-"""A model with more (doctor, shift) pairs gets no full search, only fixed-roster solves, and
-is built with running sums (``assemble``)."""
-_SPREAD_SEARCH_UP_TO = _FULL_SEARCH_UP_TO
-"""On a larger model the spread stage keeps the start's spread, bounded by the relaxations:
-on the 250- and 500-GP years its full search (9 s) never moved it from the rotation's (the
-seat counts fix each tag's largest deviation there), time the soft stage lacked."""
-_FULL_SHARE_BEFORE_LNS = ((_LIGHT_PRESOLVE_FROM, 0.3), (_FULL_SEARCH_UP_TO, 0.05))
-"""Share of an LNS stage's time for the full search first (its bound, or a proof on a small
-model), on a model up to so many pairs; the rest goes to the neighbourhood searches. (On the
-250-GP quarter a 5-s full soft search found nothing the neighbourhoods would not have found in
-0.1 s.) A larger model gets none: on the 500-GP year CP-SAT's load and presolve alone took the
-soft stage's 4.6 s, and its soft bound stays 0 on every circle year."""
 
 
-def _stage_deterministic(deterministic_time: float, share: float) -> float:
-    """Return ``share`` of one stage's part of a deterministic time limit (tests)."""
-    return deterministic_time / len(STAGES) * share
+class SearchProgress(cp_model.CpSolverSolutionCallback):
+    """Report a stage's search as it finds better rosters, and when it found the first."""
 
-
-@dataclass(frozen=True)
-class Solved:
-    """The outcome of the staged solve, with CP-SAT's own value of every term."""
-
-    status: SolveStatus
-    roster: Roster
-    terms: dict[str, int]
-    penalties: dict[str, int]
-    stages: tuple[StageResult, ...]
-    time_to_first_s: float | None
-
-
-@dataclass(frozen=True)
-class StartValues:
-    """The checker's values of the start roster (``CpSatModel.solve``'s ``checked``)."""
-
-    terms: dict[str, int]
-    """Every objective term, by name (``TERM_OF_STAGE``)."""
-    soft_of_doctor: dict[int, int]
-    """Each doctor's soft penalty, by doctor index."""
-
-
-@dataclass(frozen=True)
-class _Reached:
-    """The roster with its later summed stages brought to their ceilings (``_reach_ceilings``)."""
-
-    chosen: set[Pair]
-    solver: cp_model.CpSolver | None
-    """The fixed-roster solve of ``chosen``, where it was completed."""
-    soft_change: int
-    """How much the searches changed the soft penalty (where not completed)."""
-    summed: dict[str, int]
-    """The summed deviations of ``chosen`` (``lns.summed_deviations``), by stage."""
-
-
-class _Progress(cp_model.CpSolverSolutionCallback):
     def __init__(
         self, stage: str, clock: float, report: ProgressFn | None, scale: int = 1, cap: int = 0
     ) -> None:
@@ -229,6 +71,7 @@ class _Progress(cp_model.CpSolverSolutionCallback):
         self.first_at: float | None = None
 
     def on_solution_callback(self) -> None:
+        """Report the solution's objective and the bound, scaled back to the stage's term."""
         elapsed = time.perf_counter() - self.clock
         if self.first_at is None:
             self.first_at = elapsed
@@ -236,26 +79,6 @@ class _Progress(cp_model.CpSolverSolutionCallback):
             objective = int(self.objective_value) // self.scale
             bound = math.ceil((self.best_objective_bound - self.cap) / self.scale - 1e-9)
             self.report(self.stage, objective, max(0, bound), elapsed)
-
-
-class _Results(list[StageResult]):
-    """The stage results so far; each one is reported as it is added."""
-
-    def __init__(self, report: StageDoneFn | None) -> None:
-        super().__init__()
-        self.report = report
-
-    def append(self, result: StageResult) -> None:
-        super().append(result)
-        if self.report is not None:
-            self.report(result)
-
-    def revise(self, result: StageResult) -> None:
-        """Replace the result of a stage searched again, and report it again."""
-        index = next(i for i, r in enumerate(self) if r.name == result.name)
-        self[index] = result
-        if self.report is not None:
-            self.report(result)
 
 
 class CpSatModel:
@@ -272,7 +95,7 @@ class CpSatModel:
         self.rules = frozenset(rules)
         self.keep = frozenset(keep)
         # A model that gets no full search (only fixed-roster solves) is built small.
-        small = instance.num_pairs > _FULL_SEARCH_UP_TO
+        small = instance.num_pairs > FULL_SEARCH_UP_TO
         built = assemble(instance, self.rules, self.keep, running_sums=small)
         self.model, self.x, self.ctx = built.model, built.x, built.ctx
         self.fairness = built.fairness
@@ -280,21 +103,17 @@ class CpSatModel:
         self.penalties = penalty_by_rule(self.ctx)
         if small:
             self._hold_penalties()
-        self._splittable = Neighbourhoods(instance, 0).applies()
+        self.splittable = Neighbourhoods(instance, 0).applies()
         """Whether the model has enough doctors for the neighbourhood search."""
         self._bounds: FairnessBounds | None = None
-        self._largest: dict[str, int] = {}
         self.evaluation_s = 0.0
         """How long the last :meth:`evaluate` took (the final one must fit the time limit)."""
         self.reading_s = 0.0
         """The longest reading of every value from a solution so far (:meth:`_read`)."""
-        self._fixed_solve_s = 0.0
+        self.fixed_solve_s = 0.0
         """The longest fixed-roster solve so far (a neighbourhood search ends with one)."""
-        self._hint_values: list[int] | None = None
-        self._spread_bounds: dict[str, int] = {}
-        """Each tag's lower bound on its largest deviation, from the spread stage's relaxations."""
-        self._held: dict[str, int] = {}
-        """Each finished stage's value, which the model holds its expression at or below."""
+        self.hint_values: list[int] | None = None
+        """The complete solution of the last evaluation's first solve (a hint)."""
 
     def _hold_penalties(self) -> None:
         """Hold each soft rule's penalty in a variable of its own; the soft penalty is their sum.
@@ -320,8 +139,6 @@ class CpSatModel:
         if self._bounds is None:
             self._bounds = fairness_bounds(self.instance)
         return self._bounds
-
-    # Evaluation: CP-SAT's own values of every term for a fixed roster.
 
     @contextmanager
     def _fixed(self, chosen: Collection[Pair]) -> Iterator[cp_model.CpModel]:
@@ -372,7 +189,7 @@ class CpSatModel:
         solver.parameters.symmetry_level = 0
         started = time.perf_counter()
         code = solver.solve(copy)
-        self._fixed_solve_s = max(self._fixed_solve_s, time.perf_counter() - started)
+        self.fixed_solve_s = max(self.fixed_solve_s, time.perf_counter() - started)
         if code == cp_model.MODEL_INVALID:
             raise SolverError(f"CP-SAT rejected the model: {copy.validate()}")
         return solver if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
@@ -419,7 +236,7 @@ class CpSatModel:
                 if solver is None:
                     return None
                 if sense != -1:
-                    self._hint_values = list(solver.response_proto.solution)
+                    self.hint_values = list(solver.response_proto.solution)
                 values.append(self._read(solver, expressions))
         self.evaluation_s = time.perf_counter() - started
         if values[0] != values[-1]:
@@ -444,9 +261,9 @@ class CpSatModel:
 
     def hint(self, chosen: Collection[Pair], params: SolverParams) -> bool:
         """Hint a complete assignment, every auxiliary variable included; False if invalid."""
-        if self.evaluate(chosen, params) is None or self._hint_values is None:
+        if self.evaluate(chosen, params) is None or self.hint_values is None:
             return False
-        self._hint_all(self._hint_values)
+        self.hint_all(self.hint_values)
         return True
 
     def hint_pairs(self, chosen: Collection[Pair]) -> None:
@@ -456,7 +273,7 @@ class CpSatModel:
         for key, var in self.x.items():
             self.model.add_hint(var, key in picked)
 
-    def _fixed_solver(self, chosen: Collection[Pair], params: SolverParams) -> cp_model.CpSolver:
+    def fixed_solver(self, chosen: Collection[Pair], params: SolverParams) -> cp_model.CpSolver:
         """Return a solve of the model with the roster's ``x`` fixed (every variable's value)."""
         with self._fixed(chosen) as fixed:
             solver = self._solve_fixed(fixed, params, 30.0)
@@ -464,7 +281,7 @@ class CpSatModel:
             raise SolverError("a roster of the neighbourhood search breaks a rule of the model")
         return solver
 
-    def _hinted_solution(self) -> list[int]:
+    def hinted_solution(self) -> list[int]:
         """Return the complete hint as values by variable index (empty if it is partial)."""
         hint = self.model.proto.solution_hint
         num_vars = len(hint.vars)
@@ -472,41 +289,44 @@ class CpSatModel:
             return []
         return list(hint.values)
 
-    def _hint_all(self, values: Sequence[int]) -> None:
+    def hint_all(self, values: Sequence[int]) -> None:
+        """Hint a complete solution, given as values by variable index."""
         hint = self.model.proto.solution_hint
         hint.vars.clear()
         hint.values.clear()
         hint.vars.extend(range(len(values)))
         hint.values.extend(values)
 
-    # The lexicographic solve.
-
-    def _chosen(self, solver: cp_model.CpSolver) -> list[Pair]:
+    def chosen(self, solver: cp_model.CpSolver) -> list[Pair]:
+        """Return the roster of a solution."""
         return [key for key, var in self.x.items() if solver.boolean_value(var)]
 
-    def _run(
+    def run(
         self,
         expression: Expr,
         budget_s: float,
         params: SolverParams,
-        callback: _Progress,
-        deterministic_share: float = 1.0,
+        callback: SearchProgress,
+        deterministic_s: float | None = None,
         *,
+        relative_gap: float,
         linear: bool = True,
     ) -> tuple[cp_model.CpSolverStatus, cp_model.CpSolver]:
-        """Search the model for the least ``expression``; without ``linear``, no LP relaxation."""
+        """Search the model for the least ``expression``, until its gap is ``relative_gap``.
+
+        ``deterministic_s`` limits it in CP-SAT's deterministic time as well (tests); without
+        ``linear``, no LP relaxation.
+        """
         self.model.minimize(expression)
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = budget_s
         solver.parameters.num_workers = params.num_workers
         solver.parameters.random_seed = params.random_seed
         solver.parameters.log_search_progress = params.log_search
-        solver.parameters.relative_gap_limit = _RELATIVE_GAP
-        if params.deterministic_time is not None:
-            solver.parameters.max_deterministic_time = _stage_deterministic(
-                params.deterministic_time, deterministic_share
-            )
-        if len(self.x) > _LIGHT_PRESOLVE_FROM:
+        solver.parameters.relative_gap_limit = relative_gap
+        if deterministic_s is not None:
+            solver.parameters.max_deterministic_time = deterministic_s
+        if len(self.x) > LIGHT_PRESOLVE_FROM:
             # Full probing of a circle-year model costs 10-25 s per stage and buys little once
             # a complete hint is known; a single light pass leaves the time to the search.
             solver.parameters.cp_model_probing_level = 0
@@ -522,41 +342,7 @@ class CpSatModel:
             raise SolverError(f"CP-SAT rejected the model: {self.model.validate()}")
         return code, solver
 
-    def _at_bounds(
-        self, expression: Expr, budget_s: float, params: SolverParams, callback: _Progress
-    ) -> tuple[cp_model.CpSolverStatus, cp_model.CpSolver | None]:
-        """Search for a roster with every tag's largest deviation at its lower bound.
-
-        The domains of the tags' largest deviations are cut to their bounds for this search
-        and restored after it: a question of feasibility, whose propagation prunes every row
-        at once, where minimising the sum of the largest values does not. Without the LP and
-        without the start as hint (measured on the 10-GP subdivision year, where a roster at
-        the bounds exists: with the LP none in 106 s; with the hint 9-10 s, without it 4 s).
-        """
-        variables = self.model.proto.variables
-        saved = {}
-        for tag, bound in self._spread_bounds.items():
-            domain = variables[self.fairness.tag_max[tag].index].domain
-            saved[tag] = list(domain)
-            low = domain[0]
-            domain.clear()
-            domain.extend([low, max(low, bound)])
-        hint = cp_model_helper.PartialVariableAssignment()
-        hint.copy_from(self.model.proto.solution_hint)
-        self.model.proto.clear_solution_hint()
-        try:
-            code, solver = self._run(
-                expression, budget_s, params, callback, _AT_BOUNDS_SHARE, linear=False
-            )
-        finally:
-            self.model.proto.solution_hint.copy_from(hint)
-            for tag, values in saved.items():
-                domain = variables[self.fairness.tag_max[tag].index].domain
-                domain.clear()
-                domain.extend(values)
-        return code, solver
-
-    def _by_tag(self, chosen: Collection[Pair], *, summed: bool) -> dict[str, int]:
+    def by_tag(self, chosen: Collection[Pair], *, summed: bool) -> dict[str, int]:
         """Return each tag's largest (or, ``summed``, summed) |deviation| of a roster."""
         by_tag: dict[str, int] = dict.fromkeys(self.fairness.rows_of_tag, 0)
         for row, deviation in zip(
@@ -567,775 +353,6 @@ class CpSatModel:
             else:
                 by_tag[row.tag] = max(by_tag[row.tag], deviation)
         return by_tag
-
-    def _num_at_largest(self, chosen: Collection[Pair]) -> int:
-        """Count the rows at their tag's largest deviation (the at_spread term, by hand).
-
-        Counted in Python rather than by a fixed-roster CP-SAT solve, which costs 4 s on the
-        250-GP year; the stage's own search then reports CP-SAT's value.
-        """
-        return sum(self._at_largest_by_tag(chosen).values())
-
-    def _at_largest_by_tag(self, chosen: Collection[Pair]) -> dict[str, int]:
-        """Count each tag's rows at its largest deviation (``self._largest``)."""
-        by_tag: dict[str, int] = dict.fromkeys(self._largest, 0)
-        for row, deviation in zip(
-            self.instance.targets, row_distances(self.instance, chosen), strict=True
-        ):
-            by_tag[row.tag] += deviation >= self._largest[row.tag]
-        return by_tag
-
-    def _stage_expression(self, name: str, best: Collection[Pair] | None) -> tuple[Expr, int]:
-        """Return a stage's expression and its combinatorial lower bound."""
-        if name == "at_spread":
-            assert best is not None
-            largest = self._by_tag(best, summed=False)
-            self._largest = largest
-            expression = build_at_spread(self.ctx, self.fairness, largest)
-            return expression, self.bounds.at_spread(self.instance, largest)
-        return self.objectives[name], self.bounds.of_stage(name)
-
-    def _keep(self, name: str, expression: Expr, value: int) -> None:
-        """Hold a finished stage's expression at or below its value."""
-        self.model.add(expression <= value)
-        self._held[name] = value
-
-    def _relaxed_bound(
-        self,
-        name: str,
-        lower: int,
-        best: Collection[Pair] | None,
-        value: int | None,
-        deadline: float,
-        params: SolverParams,
-    ) -> int:
-        """Raise a stage's bound with the per-tag relaxations, while they may still help.
-
-        Only the tags whose combinatorial bound is below the roster's value on that tag are
-        relaxed (on the 500-GP quarter the day and night spreads already meet it): the
-        weekend's relaxation, which needs 2.5 s there, got 0.75 s when all four tags shared
-        it and proved 4 577 instead of 6 397. The open tags share the time in proportion to
-        how far the roster is above their bound, the smallest first so that time one leaves
-        over goes to the next: on the 250-GP year the weekend (48.00 points against a bound
-        of 16.83) needed 4.7 s through the counts, and got half of 4.9 s beside the holiday
-        (48.60 against 46.90), which proved nothing more.
-
-        The total stage's relaxation is one model of every tag (``total_bound``), with each
-        tag's largest and the summed deviation as the stages before hold them.
-        """
-        if name not in _RELAX_SHARE or best is None or value is None or value <= lower:
-            return lower
-        # Deterministic runs (tests) give the relaxations of a stage a fixed share of that
-        # stage's budget: they are small models, and a bound found quickly saves a search.
-        deterministic = (
-            None
-            if params.deterministic_time is None
-            else _stage_deterministic(params.deterministic_time, _RELAX_SHARE[name])
-        )
-        if name == "total":
-            if "deviation" not in self._held or not self._largest:
-                return lower
-            relaxed = total_bound(
-                self.instance,
-                self._largest,
-                self._held["deviation"],
-                deadline=deadline,
-                num_workers=params.num_workers,
-                deterministic_s=deterministic,
-            )
-            return max(lower, relaxed)
-        objective = {"spread": "max", "deviation": "sum", "at_spread": "at"}[name]
-        combinatorial: Mapping[str, int]
-        if name == "at_spread":
-            combinatorial = self.bounds.at_spread_by_tag(self.instance, self._largest)
-            now = self._at_largest_by_tag(best)
-        else:
-            summed = name == "deviation"
-            combinatorial = self.bounds.deviation_by_tag if summed else self.bounds.spread_by_tag
-            now = self._by_tag(best, summed=summed)
-        by_tag = {tag: combinatorial.get(tag, 0) for tag in sorted(self.fairness.rows_of_tag)}
-        above = {tag: now[tag] - bound for tag, bound in by_tag.items() if bound < now[tag]}
-        open_tags = sorted(above, key=lambda tag: (above[tag], tag))
-        total_above = left_above = sum(above.values())
-        for tag in open_tags:
-            share = above[tag] / left_above
-            left_above -= above[tag]
-            tag_deadline = time.perf_counter() + (deadline - time.perf_counter()) * share
-            relaxed = tag_bound(
-                self.instance,
-                tag,
-                objective=objective,
-                deadline=tag_deadline,
-                num_workers=params.num_workers,
-                cap=None if name == "spread" else self._largest.get(tag),
-                within=now[tag] if name == "spread" else None,
-                deterministic_s=None
-                if deterministic is None
-                else deterministic * above[tag] / total_above,
-            )
-            by_tag[tag] = max(relaxed, by_tag[tag])
-        if name == "spread":
-            for tag, bound in by_tag.items():
-                self.model.add(self.fairness.tag_max[tag] >= bound)
-            self._spread_bounds = by_tag
-        return max(lower, sum(by_tag.values()))
-
-    def solve(
-        self,
-        params: SolverParams,
-        progress: ProgressFn | None = None,
-        stages: Sequence[str] = STAGES,
-        *,
-        start: Collection[Pair] | None = None,
-        clock: float | None = None,
-        start_found_at: float | None = None,
-        stage_done: StageDoneFn | None = None,
-        after_s: float = 0.0,
-        ceilings: Mapping[str, int] | None = None,
-        beside: Mapping[str, int] | None = None,
-        checked: StartValues | None = None,
-    ) -> Solved:
-        """Run the lexicographic stages within ``params.time_limit_s`` from ``clock``.
-
-        Parameters
-        ----------
-        start
-            A roster known to keep every hard rule (checked by the caller), to improve on.
-        clock
-            ``time.perf_counter()`` value that elapsed times and the time limit count from.
-        start_found_at
-            When ``start`` was known, in seconds since ``clock``.
-        after_s
-            What the caller still does within the time limit once this returns (the checker).
-        ceilings
-            Values of the summed stages after the soft one (``deviation``, ``total``) that the
-            soft stage and later ones keep, where the roster entering the soft stage is within
-            them (else its own value): the rotation's, so that spreading duties over time
-            never costs the summed fairness a coordinator's rotation reaches.
-        beside
-            What a later sum is held at while an earlier one is brought to its ceiling, where
-            above its own ceiling: the rotation's that sets the earlier one's (a roster at
-            that rotation's summed deviation per tag and below its total is as fair as it on
-            both). Held at its own ceiling, the total stopped the 500-GP year's summed
-            deviation per tag 0.4 % above the rotation's; beside it, it is then brought to its
-            own ceiling in turn.
-        checked
-            The checker's values of ``start``. Where the soft stage completes the ceilings'
-            search (``_defers_ceilings``), the stages start from them instead of CP-SAT's:
-            one fixed-roster solve fewer (5.5 s of the 500-GP year's 60; its soft stage then
-            had 20.6 s instead of 14.2 and ended at 136 626 instead of 140 778), and the
-            first completion checks CP-SAT's values against them plus what the searches
-            changed.
-        """
-        clock = time.perf_counter() if clock is None else clock
-        best: list[Pair] | None = list(start) if start is not None else None
-        first_at = start_found_at if best is not None else None
-        current: dict[str, int] = {}
-        start_values: tuple[dict[str, int], dict[str, int]] | None = None
-        """CP-SAT's values of the start roster, valid while no stage has found another."""
-        unsolved = False
-        """Whether ``current`` holds the checker's values of ``best``, no solve's."""
-        soft_of_doctor: dict[int, int] | None = None
-        """Each doctor's soft penalty in the start, where no solve gives it."""
-        if best is not None and checked is not None and self._defers_ceilings:
-            current, unsolved = dict(checked.terms), True
-            soft_of_doctor = checked.soft_of_doctor
-            self.hint_pairs(best)
-        elif best is not None:
-            start_values = self.evaluate(best, params, both_ways=False)
-            if start_values is None:
-                best, first_at = None, None
-            else:
-                current = dict(start_values[0])
-                assert self._hint_values is not None
-                self._hint_all(self._hint_values)
-        # The final values come from the last solve (see ``_final_values``): what is kept back
-        # is for reading them, and for the caller's checker.
-        deadline = self._deadline(clock, params.time_limit_s, after_s)
-        results = _Results(stage_done)
-        overrun = 0.0
-        last_solver: cp_model.CpSolver | None = None
-        """The search whose solution is ``best`` (its values are CP-SAT's own)."""
-        held: dict[str, int] = {}
-        """Ceilings of later summed stages that the stages from the soft one on keep."""
-        pending = False
-        """Whether ``best`` is not the roster of ``last_solver`` (``_defers_ceilings``)."""
-        for name in stages:
-            stage_started = time.perf_counter()
-            if pending:
-                assert best is not None
-                last_solver, current = self._settle(best, current, params)
-                pending = False
-            if name == "soft" and best is not None and ceilings:
-                complete = not self._defers_ceilings
-                reached = self._reach_ceilings(
-                    ceilings, stages, best, params, deadline, complete=complete, beside=beside
-                )
-                if reached is not None and reached.solver is not None:
-                    best, last_solver = self._chosen(reached.solver), reached.solver
-                    self._hint_all(list(reached.solver.response_proto.solution))
-                    current = self._current(reached.solver)
-                elif reached is not None:
-                    best, pending = sorted(reached.chosen), True
-                    current[TERM_OF_STAGE["soft"]] += reached.soft_change
-                    current.update({TERM_OF_STAGE[k]: v for k, v in reached.summed.items()})
-                held = self._hold(ceilings, stages, current)
-            if name == "soft" and best is not None:
-                self.keep_figures(best)
-            expression, lower = self._stage_expression(name, best)
-            term = TERM_OF_STAGE[name]
-            if name == "at_spread" and best is not None:
-                current[term] = self._num_at_largest(best)
-            entering, entering_value = best, current.get(term)
-            if best is not None and current.get(term, lower) > lower:
-                relax_s = (deadline - time.perf_counter()) * _STAGE_SHARE[name]
-                # A spread stage that will not search gives its relaxations the whole of it.
-                will_search = name != "spread" or self._searches_spread
-                relax_share = _RELAX_SHARE.get(name, 0) if will_search else 1.0
-                relax_until = time.perf_counter() + relax_s * relax_share
-                lower = self._relaxed_bound(
-                    name, lower, best, current.get(term), relax_until, params
-                )
-            value_now = current.get(term)
-            if (
-                best is not None
-                and value_now is not None
-                and self._within_gap(value_now, lower)
-                and value_now <= (ceilings or {}).get(name, value_now)
-            ):
-                # At its bound, or within the gap a search stops at: done without a search
-                # (and CP-SAT's presolve saved); proven where equal. Not while a summed
-                # deviation is above the rotation's: a roster of that value exists (on the
-                # 100-GP quarter the stage stopped 0.5 % from its bound, 0.1 % above it).
-                status = SolveStatus.OPTIMAL if value_now == lower else SolveStatus.FEASIBLE
-                results.append(
-                    StageResult(name, status, value_now, lower, time.perf_counter() - stage_started)
-                )
-                self._keep(name, expression, value_now)
-                continue
-            remaining = deadline - time.perf_counter()
-            if best is not None and (
-                remaining < _MIN_STAGE_S or (name == "spread" and not self._searches_spread)
-            ):
-                # No time left, or a spread search that would not move it: the roster's value,
-                # and the time its relaxations took.
-                value = current.get(term, lower)
-                results.append(
-                    StageResult(
-                        name,
-                        SolveStatus.FEASIBLE,
-                        value,
-                        lower,
-                        time.perf_counter() - stage_started,
-                    )
-                )
-                self._keep(name, expression, value)
-                continue
-            if lower > 0:
-                self.model.add(expression >= lower)
-            # A search overruns its limit by what loading and presolving the model take (2-6 s
-            # on a circle year); the largest overrun so far is taken off the next budget.
-            share = 1.0 if name == stages[-1] else _STAGE_SHARE[name]
-            budget = max(_MIN_STAGE_S, remaining * share - overrun)
-            searched, scale, cap = self._tie_broken(name, stages, expression, current)
-            callback = _Progress(name, clock, progress, scale, cap)
-            lns = name in _LNS_STAGES and self._splittable
-            stage_until = time.perf_counter() + budget
-            full_share = self._full_share() if lns else 1.0
-            full_budget = budget * full_share
-            searched_at = time.perf_counter()
-            code, solver = cp_model.UNKNOWN, None
-            if name == "spread" and best is not None and self._spread_bounds:
-                code, solver = self._at_bounds(
-                    expression, full_budget * _AT_BOUNDS_SHARE, params, callback
-                )
-                full_budget = max(_MIN_STAGE_S, stage_until - time.perf_counter())
-            lowered: cp_model.CpSolver | None = None
-            searched_bound: float | None = None
-            """The full search's bound, where its roster is not the one kept."""
-            if name == "spread" and best is not None and code not in _FOUND:
-                lowered = self._lower_spread(
-                    best,
-                    current[term],
-                    params,
-                    time.perf_counter() + full_budget * _LOWERING_SHARE,
-                    (ceilings or {}).get("deviation"),
-                    current.get(TERM_OF_STAGE["deviation"]),
-                )
-                if lowered is not None:
-                    self._hint_all(list(lowered.response_proto.solution))
-                full_budget = max(_MIN_STAGE_S, stage_until - time.perf_counter())
-            if code not in _FOUND and (full_share > 0 or best is None):
-                code, solver = self._run(searched, full_budget, params, callback, full_share)
-                overrun = max(overrun, time.perf_counter() - searched_at - full_budget)
-            if lowered is not None and (
-                solver is None
-                or code not in _FOUND
-                or solver.value(expression) > lowered.value(expression)
-            ):
-                # The search did not better the pairs' roster (its hint): that roster, with
-                # the search's bound where it has one.
-                searched_bound = (
-                    solver.best_objective_bound if solver is not None and code in _FOUND else cap
-                )
-                code, solver = cp_model.FEASIBLE, lowered
-            if first_at is None:
-                first_at = callback.first_at
-            found = solver is not None and code in _FOUND
-            if not found and best is None:
-                status = (
-                    SolveStatus.INFEASIBLE
-                    if code == cp_model.INFEASIBLE
-                    else SolveStatus.NO_SOLUTION
-                )
-                return Solved(status, Roster(), {}, {}, (), first_at)
-            evaluated_by: cp_model.CpSolver | None = None
-            if found:
-                assert solver is not None
-                best = self._chosen(solver)
-                # The stage's value in CP-SAT's returned solution. (With several workers and a
-                # time limit, CP-SAT 9.15 at times reports an objective_value above that of the
-                # solution it returns, which is feasible; the solution is what is kept.)
-                value = int(solver.value(expression))
-                objective_bound = (
-                    solver.best_objective_bound if searched_bound is None else searched_bound
-                )
-                bound = math.ceil((objective_bound - cap) / scale - 1e-9)
-                if bound > value:
-                    raise SolverError(f"stage {name}: CP-SAT's bound {bound} exceeds {value}")
-                solution = list(solver.response_proto.solution)
-                evaluated_by = solver
-            else:
-                value, bound = current.get(term, lower), lower
-                solution = self._hinted_solution()
-            if lns and code != cp_model.OPTIMAL and value > max(bound, lower) and best is not None:
-                # The full search on a circle-sized model is where time is lost; trading
-                # duties among a few doctors at a time is where the stage improves.
-                done = tuple(stages[: stages.index(name)])
-                outcome, completed = self._improve(
-                    set(best),
-                    value,
-                    Stage(
-                        name,
-                        done,
-                        self._largest if "at_spread" in (*done, name) else None,
-                        self._next_summed(name, stages),
-                        {k: v for k, v in held.items() if k in stages[stages.index(name) + 1 :]},
-                    ),
-                    expression,
-                    stage_until,
-                    params,
-                    penalty_of_doctor=self._doctor_values(name, solution)
-                    or (soft_of_doctor if name == "soft" else None),
-                    on_improve=self._lns_progress(name, clock, progress, max(bound, lower)),
-                    target=self._gap_target(max(bound, lower), (ceilings or {}).get(name)),
-                    changed=pending,
-                )
-                if completed is not None:
-                    best = sorted(outcome.chosen)
-                    value, solution = outcome.value, list(completed.response_proto.solution)
-                    evaluated_by = completed
-            if (
-                evaluated_by is not None
-                and name in _SIDEWAYS_DROPPED
-                and entering_value is not None
-                and value >= entering_value
-            ):
-                # The stage did not lower its value: the roster it started from is kept (its
-                # sideways moves only cost the sums after the soft stage: 50-GP quarter's
-                # summed deviation 163 959 after them against the rotation's 163 701).
-                best, value, evaluated_by = entering, entering_value, None
-            if evaluated_by is not None:
-                self._hint_all(solution)
-                current = self._current(evaluated_by)
-                last_solver, pending, unsolved = evaluated_by, False, False
-            bound = max(bound, lower)
-            current[term] = value
-            # CP-SAT says OPTIMAL once the gap is within relative_gap_limit; proven means equal.
-            results.append(
-                StageResult(
-                    name,
-                    SolveStatus.OPTIMAL if value == bound else SolveStatus.FEASIBLE,
-                    value,
-                    bound,
-                    time.perf_counter() - stage_started,
-                )
-            )
-            self._keep(name, expression, value)
-        assert best is not None  # returned above otherwise
-        polished = self._soft_with_time_left(
-            best,
-            current.get(TERM_OF_STAGE["soft"]),
-            results,
-            stages,
-            deadline,
-            params,
-            clock=clock,
-            progress=progress,
-            solution=None if last_solver is None or pending else last_solver,
-            changed=pending or unsolved,
-        )
-        if polished is not None:
-            best, last_solver = self._chosen(polished), polished
-            current, pending, unsolved = self._current(polished), False, False
-        if pending or unsolved:
-            last_solver, current = self._settle(best, current, params)
-        terms, penalties = self._final_values(
-            best, last_solver, start_values, current, params, clock, after_s
-        )
-        proven = len(results) == len(stages) and all(
-            r.status is SolveStatus.OPTIMAL for r in results
-        )
-        return Solved(
-            SolveStatus.OPTIMAL if proven else SolveStatus.FEASIBLE,
-            self.instance.roster_of(best),
-            terms,
-            penalties,
-            tuple(results),
-            first_at,
-        )
-
-    def _soft_with_time_left(
-        self,
-        best: Collection[Pair],
-        value: int | None,
-        results: _Results,
-        stages: Sequence[str],
-        deadline: float,
-        params: SolverParams,
-        *,
-        clock: float,
-        progress: ProgressFn | None,
-        solution: cp_model.CpSolver | None,
-        changed: bool,
-    ) -> cp_model.CpSolver | None:
-        """Give the time the stages after the soft one left to its neighbourhoods, all held.
-
-        Every other stage keeps its value (each neighbourhood its part), so a lower soft
-        penalty is a better roster by the stages' order whatever comes after it. Returns the
-        completed roster's solver where the searches changed it, and reports the soft stage
-        again with its new value. (The stages after the soft one prove fast on small
-        models: the 28-GP demo ended 5.2 s before its 30, the 10-GP subdivision year 8 s
-        before its 60.)
-        """
-        soft = next((r for r in results if r.name == "soft"), None)
-        if (
-            soft is None
-            or value is None
-            or soft.status is SolveStatus.OPTIMAL
-            or not self._splittable
-        ):
-            return None
-        started = time.perf_counter()
-        if deadline - started - self._completion_s < _MIN_STAGE_S:
-            return None
-        outcome, completed = self._improve(
-            set(best),
-            value,
-            Stage(
-                "soft",
-                tuple(name for name in stages if name != "soft"),
-                self._largest if "at_spread" in stages else None,
-            ),
-            self.objectives["soft"],
-            deadline,
-            params,
-            penalty_of_doctor=None
-            if solution is None
-            else self._doctor_values("soft", list(solution.response_proto.solution)),
-            on_improve=self._lns_progress("soft", clock, progress, soft.bound),
-            changed=changed,
-        )
-        if completed is None:
-            return None
-        if outcome.value < value:
-            self._keep("soft", self.objectives["soft"], outcome.value)
-            results.revise(
-                StageResult(
-                    "soft",
-                    SolveStatus.OPTIMAL if outcome.value == soft.bound else SolveStatus.FEASIBLE,
-                    outcome.value,
-                    soft.bound,
-                    soft.wall_time_s + time.perf_counter() - started,
-                )
-            )
-        return completed
-
-    def _lower_spread(
-        self,
-        best: Collection[Pair],
-        spread: int,
-        params: SolverParams,
-        until: float,
-        ceiling: int | None,
-        summed: int | None,
-    ) -> cp_model.CpSolver | None:
-        """Lower the tags' largest deviations by pairs (``lns.lower_largest``); None if not.
-
-        The summed deviation per tag stays within the rotation's (``ceiling``), or the
-        roster's (``summed``) where that is higher, as in the start's lowering. Returns the
-        fixed-roster solve of the pairs' roster, where its spread is below the roster's
-        (``spread``; a roster that only lowered the largest total would be dropped as a
-        sideways move).
-        """
-        if not self._splittable or self.keep:
-            # (A re-plan's pairs would not know which assignments were published.)
-            return None
-        summed_cap = None if ceiling is None else max(ceiling, summed or 0)
-        chosen = set(best)
-        deterministic_s = (
-            None
-            if params.deterministic_time is None
-            else _stage_deterministic(params.deterministic_time, _LOWERING_SHARE)
-        )
-        lowered = lower_largest(
-            self.instance,
-            chosen,
-            rules=self.rules,
-            until=until - self._completion_s,
-            params=params,
-            deterministic_s=deterministic_s,
-            summed_cap=summed_cap,
-        )
-        if lowered == chosen:
-            return None
-        after = sum(self._by_tag(lowered, summed=False).values())
-        if after >= spread:
-            return None
-        solver = self._fixed_solver(lowered, params)
-        model_value = int(solver.value(self.objectives["spread"]))
-        if model_value != after:
-            raise SolverError(
-                f"stage spread: the pairs' spread {after} is not the model's {model_value} "
-                "for the same roster"
-            )
-        return solver
-
-    def _deadline(self, clock: float, time_limit_s: float, after_s: float) -> float:
-        """Return when the stages must end.
-
-        What reading the final values takes is kept back, and ``after_s`` (the caller's
-        checker) with half again to spare.
-        """
-        reserve_s = max(_EVALUATION_RESERVE_S, _READING_MARGIN * self.reading_s)
-        return clock + time_limit_s - reserve_s - 1.5 * after_s
-
-    @property
-    def _searches_spread(self) -> bool:
-        """Return whether the spread stage searches (``_SPREAD_SEARCH_UP_TO``)."""
-        return len(self.x) <= _SPREAD_SEARCH_UP_TO
-
-    @property
-    def _completion_s(self) -> float:
-        """Return the time a neighbourhood search leaves to complete its roster (``_improve``)."""
-        # Before one is measured (the start's values are the checker's), what one would take.
-        fixed_solve_s = self._fixed_solve_s or _FIXED_SOLVE_S_PER_VARIABLE * len(
-            self.model.proto.variables
-        )
-        return _COMPLETION_MARGIN * fixed_solve_s + 0.2
-
-    @property
-    def _defers_ceilings(self) -> bool:
-        """Return whether the soft stage's completion is also that of reaching the ceilings.
-
-        Where the soft stage has no full search (``_FULL_SHARE_BEFORE_LNS``), only its
-        neighbourhoods: one fixed-roster solve fewer (2.4-6.5 s on the 500-GP year, where
-        that completion left the search for the ceilings no time of its own).
-        """
-        return self._splittable and self._full_share() == 0
-
-    def _settle(
-        self, chosen: Collection[Pair], current: Mapping[str, int], params: SolverParams
-    ) -> tuple[cp_model.CpSolver, dict[str, int]]:
-        """Complete a roster whose soft penalty and summed deviations the searches added up.
-
-        Or whose values are the checker's (the start's, ``checked`` in ``solve``), where no
-        stage changed it.
-
-        Raises
-        ------
-        SolverError
-            When CP-SAT's value of one of them differs from the searches'. (The earlier
-            stages' values are kept at most as they were: they may have fallen.)
-        """
-        solver = self._fixed_solver(chosen, params)
-        values = self._current(solver)
-        added_up = [TERM_OF_STAGE[name] for name in ("soft", "deviation", "total")]
-        wrong = {k: (current[k], values[k]) for k in added_up if values[k] != current.get(k)}
-        if wrong:
-            raise SolverError(f"the searches' values are not the model's: {wrong}")
-        self._hint_all(list(solver.response_proto.solution))
-        return solver, values
-
-    @staticmethod
-    def _within_gap(value: int, bound: int) -> bool:
-        """Return whether a value is within the gap at which a stage's search stops."""
-        return value - bound <= _RELATIVE_GAP * value
-
-    @staticmethod
-    def _gap_target(bound: int, ceiling: int | None) -> int:
-        """Return the largest value at which a stage's neighbourhoods stop.
-
-        Within the gap of ``bound``, and not above the stage's ceiling (see ``_within_gap``'s
-        use).
-        """
-        within = math.floor(bound / max(1e-9, 1 - _RELATIVE_GAP))
-        return within if ceiling is None else min(within, ceiling)
-
-    def _reach_ceilings(
-        self,
-        ceilings: Mapping[str, int],
-        stages: Sequence[str],
-        best: Collection[Pair],
-        params: SolverParams,
-        deadline: float,
-        *,
-        complete: bool,
-        beside: Mapping[str, int] | None = None,
-    ) -> _Reached | None:
-        """Bring the later summed stages down to their ceilings where the roster is above.
-
-        The roster entering the soft stage can sit a little above the rotation's summed
-        deviation (the spread stages and the rotation variant that avoids soft penalties do
-        not look at it): pairs of a doctor over target and one under it, then a short
-        neighbourhood search of that stage (``_improve``), the earlier stages kept, stopping
-        once the sum is at its ceiling (on the 100-GP quarter, 772 centi-points above, the
-        neighbourhoods alone took 330 off in 6.8 s, the pairs all of it in 0.2 s). Returns
-        the new roster, or None where nothing changed. With ``complete`` each sum's search
-        ends with a fixed-roster solve of the whole model; without, the soft stage's
-        completion is the one (``_defers_ceilings``) and the change of the soft penalty is
-        added up from the searches.
-        """
-        done = tuple(stages[: stages.index("soft")])
-        chosen, solver = set(best), None
-        soft_change = 0
-        reached: dict[str, int] = {}
-        summed = summed_deviations(self.instance, chosen)
-        for name, ceiling in ceilings.items():
-            now = summed[name]
-            if now <= ceiling or not self._splittable:
-                reached[name] = max(ceiling, now)
-                continue
-            left = deadline - time.perf_counter()
-            # At least a short search, beside its completion where it has one (3.8 s on the
-            # 500-GP year).
-            floor_s = _CEILING_SEARCH_S + (self._completion_s if complete else 0.0)
-            searched = max(left * _CEILING_SHARE, floor_s)
-            until = time.perf_counter() + min(searched, left * _CEILING_MOST)
-            if not complete:
-                # The soft stage completes what this finds, even with no time to search.
-                until = min(until, deadline - _DEFERRED_COMPLETIONS * self._completion_s)
-            # The sums after this one may not rise over their ceilings (or their values now),
-            # or what ``beside`` allows: with no hold, the exchanges took the 500-GP year's
-            # summed total 2.6 % up and over the rotations'.
-            later = {
-                other: max((beside or {}).get(other, other_ceiling), other_ceiling, summed[other])
-                for other, other_ceiling in ceilings.items()
-                if other not in reached and other != name
-            }
-            outcome, completed = self._improve(
-                chosen,
-                now,
-                # No tie-break by the soft penalty (the soft stage comes next): with it, the
-                # 20-GP quarter's summed deviation fell by 0.3 % where it fell by 43 % without.
-                Stage(
-                    name,
-                    done,
-                    self._largest if "at_spread" in done else None,
-                    None,
-                    {**reached, **later},
-                ),
-                self.objectives[name],
-                until,
-                params,
-                target=ceiling,
-                tracked=None if complete else "soft",
-                complete=complete,
-            )
-            reached[name] = max(ceiling, outcome.value)
-            if outcome.changed:
-                chosen = outcome.chosen
-                solver = completed
-                soft_change += outcome.tracked
-                summed = summed_deviations(self.instance, chosen)
-        if chosen == set(best):
-            return None
-        return _Reached(chosen, solver, soft_change, summed)
-
-    def _improve(
-        self,
-        chosen: set[Pair],
-        value: int,
-        stage: Stage,
-        expression: Expr,
-        until: float,
-        params: SolverParams,
-        *,
-        penalty_of_doctor: Mapping[int, int] | None = None,
-        on_improve: Callable[[int], None] | None = None,
-        target: int = 0,
-        tracked: str | None = None,
-        complete: bool = True,
-        changed: bool = False,
-    ) -> tuple[LnsOutcome, cp_model.CpSolver | None]:
-        """Search neighbourhoods (``lns.improve``) and complete the roster found.
-
-        A summed deviation (``lns.TRADED_STAGES``) is first lowered by pairs of a doctor over
-        target and one under it (a duty handed over, or two of a tag exchanged), the soft
-        penalty by pairs of a doctor with two duties close together or a month over the cap and
-        one clear of duties there (``lns.trade``; its deterministic time is taken off the
-        neighbourhoods'). The completion is one fixed-roster solve of the whole
-        model (None where the roster did not change, or without ``complete``), whose value of
-        ``expression`` must be the searches' running value. ``changed``: the roster ``chosen``
-        is not the last completed one (it is completed even where the searches keep it).
-        ``tracked``: a stage whose change the searches add up (``LnsOutcome.tracked``).
-        """
-        # The completion's solve must fit before ``until``.
-        searched_until = until - self._completion_s if complete else until
-        deterministic_s = self._lns_deterministic(params)
-        traded = trade(
-            self.instance,
-            chosen,
-            value,
-            stage,
-            rules=self.rules,
-            keep=self.keep,
-            until=searched_until,
-            params=params,
-            deterministic_s=deterministic_s,
-            target=target,
-            tracked=tracked,
-        )
-        if deterministic_s is not None:
-            deterministic_s = max(0.0, deterministic_s - traded.spent_deterministic)
-        if traded.changed and on_improve is not None:
-            on_improve(traded.value)
-        outcome = improve(
-            self.instance,
-            traded.chosen,
-            traded.value,
-            stage,
-            rules=self.rules,
-            keep=self.keep,
-            until=searched_until,
-            params=params,
-            deterministic_s=deterministic_s,
-            penalty_of_doctor=penalty_of_doctor,
-            on_improve=on_improve,
-            target=target,
-            tracked=tracked,
-        )
-        outcome.changed = outcome.changed or traded.changed
-        outcome.tracked += traded.tracked
-        if not complete or not (outcome.changed or changed):
-            return outcome, None
-        completed = self._fixed_solver(outcome.chosen, params)
-        if int(completed.value(expression)) != outcome.value:
-            raise SolverError(
-                f"stage {stage.name}: the neighbourhoods' value {outcome.value} is not the "
-                f"model's {int(completed.value(expression))} for the same roster"
-            )
-        return outcome, completed
 
     def keep_figures(self, chosen: Collection[Pair]) -> None:
         """Keep every doctor's largest figures a coordinator reads within the roster's.
@@ -1350,34 +367,7 @@ class CpSatModel:
         figures = largest_figures(self.instance, set(chosen))
         cap_figures(self.model, self.x, self.instance, self.fairness, figures)
 
-    def _hold(
-        self, ceilings: Mapping[str, int], stages: Sequence[str], current: Mapping[str, int]
-    ) -> dict[str, int]:
-        """Add each later stage's ceiling (or its value now, when above) to the model."""
-        held = {}
-        later = stages[stages.index("soft") + 1 :]
-        for name, ceiling in ceilings.items():
-            now = current.get(TERM_OF_STAGE[name])
-            if name in later and now is not None:
-                held[name] = max(ceiling, now)
-                self.model.add(self.objectives[name] <= held[name])
-        return held
-
-    @staticmethod
-    def _next_summed(name: str, stages: Sequence[str]) -> str | None:
-        """Return the stage after ``name`` where it is a summed one (it breaks LNS ties).
-
-        Not after the soft stage: the ceilings hold the summed deviations there, and the
-        tie-break only slowed its neighbourhoods (one paired 60-s run each: 14 332 against
-        12 282 without on the 500-GP quarter, 74 802 against 69 109 on the 250-GP year, the
-        summed deviation within the ceiling either way).
-        """
-        later = stages[stages.index(name) + 1 :]
-        if name == "soft" or not later:
-            return None
-        return later[0] if later[0] in ("soft", "deviation", "total") else None
-
-    def _doctor_values(self, name: str, solution: Sequence[int]) -> dict[int, int] | None:
+    def doctor_values(self, name: str, solution: Sequence[int]) -> dict[int, int] | None:
         """Return each doctor's part of a summed stage in a complete solution (else None)."""
         parts = doctor_parts(self.ctx, self.fairness, name)
         if parts is None or len(solution) < len(self.model.proto.variables):
@@ -1394,48 +384,7 @@ class CpSatModel:
             )
         return values
 
-    def _full_share(self) -> float:
-        return next((share for up_to, share in _FULL_SHARE_BEFORE_LNS if len(self.x) <= up_to), 0.0)
-
-    def _lns_deterministic(self, params: SolverParams) -> float | None:
-        if params.deterministic_time is None:
-            return None
-        return _stage_deterministic(params.deterministic_time, 1 - self._full_share())
-
-    @staticmethod
-    def _lns_progress(
-        name: str, clock: float, progress: ProgressFn | None, bound: int
-    ) -> Callable[[int], None] | None:
-        if progress is None:
-            return None
-        return lambda value: progress(name, value, max(0, bound), time.perf_counter() - clock)
-
-    def _tie_broken(
-        self, name: str, stages: Sequence[str], expression: Expr, current: dict[str, int]
-    ) -> tuple[Expr, int, int]:
-        """Return what a stage searches, with the scale and the cap on the soft penalty.
-
-        A stage of ``_TIE_BROKEN`` before the soft stage searches its term tie-broken by the
-        soft penalty: searched alone, CP-SAT is free to reshuffle everything else (on the
-        250-GP year the spread search improved the spread by 4 % and nearly doubled the
-        rotation's soft penalty, which the soft stage could not repair in its time).
-        With soft <= cap (twice its current value, plus slack) and scale = cap + 1, minimising
-        scale * term + soft ranks rosters by the term first, exactly, among those rosters; the
-        stage's bound on the term is ceil((bound - cap) / scale).
-        """
-        soft_now = current.get("soft_penalty")
-        later = stages[stages.index(name) + 1 :]
-        if name not in _TIE_BROKEN or "soft" not in later or soft_now is None:
-            return expression, 1, 0
-        cap = 2 * soft_now + 100
-        self.model.add(self.objectives["soft"] <= cap)
-        scale = cap + 1
-        searched = cp_model.LinearExpr.weighted_sum(
-            [expression, self.objectives["soft"]], [scale, 1]
-        )
-        return searched, scale, cap
-
-    def _final_values(
+    def final_values(
         self,
         best: Collection[Pair],
         last_solver: cp_model.CpSolver | None,
@@ -1456,7 +405,7 @@ class CpSatModel:
         left_s = clock + params.time_limit_s - time.perf_counter() - 1.5 * after_s
         at_spread = {k: v for k, v in current.items() if k == "at_spread"}
         # One way, as the start's evaluation took or else the longest fixed-roster solve.
-        one_way_s = self.evaluation_s or self._fixed_solve_s
+        one_way_s = self.evaluation_s or self.fixed_solve_s
         if one_way_s and left_s > _TWO_WAY_COST * one_way_s + 0.5:
             evaluated = self.evaluate(best, params, limit_s=max(1.0, left_s))
         elif last_solver is None and start_values is not None:
@@ -1478,6 +427,6 @@ class CpSatModel:
             raise SolverError("the final roster breaks a constraint of its own model")
         return evaluated
 
-    def _current(self, solver: cp_model.CpSolver) -> dict[str, int]:
+    def current(self, solver: cp_model.CpSolver) -> dict[str, int]:
         """Return every term's value in a stage's solution, as CP-SAT computed it."""
         return {name: int(solver.value(expr)) for name, expr in self._expressions().items()}
