@@ -675,7 +675,15 @@ class StagedSolve:
         stage_until = time.perf_counter() + budget
         full_share = self._full_share() if lns else 1.0
         code, solver, searched_bound = self._full_search(
-            run, name, expression, searched, callback, (budget, full_share), stage_until, ceilings
+            run,
+            name,
+            expression,
+            searched,
+            callback,
+            budget * full_share,
+            full_share,
+            stage_until,
+            ceilings,
         )
         if run.first_at is None:
             run.first_at = callback.first_at
@@ -768,19 +776,19 @@ class StagedSolve:
         expression: Expr,
         searched: Expr,
         callback: SearchProgress,
-        budget: tuple[float, float],
+        full_budget: float,
+        full_share: float,
         stage_until: float,
         ceilings: Mapping[str, int],
     ) -> tuple[cp_model.CpSolverStatus, cp_model.CpSolver | None, float | None]:
         """Search the whole model for a stage (the spread's first at its bounds, then by pairs).
 
         Returns CP-SAT's status and solver, and the full search's bound where its roster is
-        not the one returned (the spread's pairs' roster is). ``budget``: the stage's time,
-        and the share of it the full search takes (the rest is for the neighbourhoods).
+        not the one returned (the spread's pairs' roster is). ``searched``: the stage's
+        expression as searched (tie-broken, ``_tie_broken``); ``full_share``: the share of the
+        stage's time the full search takes (the rest is for the neighbourhoods).
         """
         params, term = run.params, TERM_OF_STAGE[name]
-        stage_s, full_share = budget
-        full_budget = stage_s * full_share
         searched_at = time.perf_counter()
         code: cp_model.CpSolverStatus = cp_model.UNKNOWN
         solver: cp_model.CpSolver | None = None
