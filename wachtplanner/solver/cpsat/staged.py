@@ -1023,14 +1023,14 @@ class StagedSolve:
     @staticmethod
     def _within_gap(value: int, bound: int) -> bool:
         """Return whether a value is within the gap at which a stage's search stops."""
-        return value - bound <= _RELATIVE_GAP * value
+        return value <= StagedSolve._gap_target(bound, None)
 
     @staticmethod
     def _gap_target(bound: int, ceiling: int | None) -> int:
-        """Return the largest value at which a stage's neighbourhoods stop.
+        """Return the largest value at which a stage's search stops.
 
-        Within the gap of ``bound``, and not above the stage's ceiling (see ``_within_gap``'s
-        use).
+        Within the 1 % gap of ``bound`` (value - bound <= 1 % of the value), and not above the
+        stage's ceiling where it has one.
         """
         within = math.floor(bound / max(1e-9, 1 - _RELATIVE_GAP))
         return within if ceiling is None else min(within, ceiling)
