@@ -703,8 +703,8 @@ def test_untangling_close_duties_lowers_the_soft_penalty_and_no_level_rises(quar
     """From the literal rotation, a doctor with two duties at most two days apart re-planned
     with a colleague who can take one of them and has no duty within a week of it (and a
     doctor's month over the cap with one of the lightest that month, below): the duties in
-    such pairs fall from 122 to 20 and the soft penalty from 13 093 to 1 719 (measured, a
-    deterministic budget; 47 and 3 985 with the close duties' pairs alone), the value the
+    such pairs fall from 122 to 14 and the soft penalty from 13 093 to 1 548 (measured, a
+    deterministic budget; 18 and 1 866 without the months' pairs), the value the
     trades report is CP-SAT's own for the roster, no tag's largest deviation rises nor the
     count at it, and the checker passes the roster."""
     literal, soft, untangled = soft_traded
@@ -722,12 +722,53 @@ def test_untangling_close_duties_lowers_the_soft_penalty_and_no_level_rises(quar
     assert checked.terms.soft_penalty == untangled.value
 
 
+def test_close_duties_no_pair_untangles_are_re_planned_in_groups(quarter, soft_traded, monkeypatch):
+    """Where a pass of the soft stage's pairs changes nothing, each doctor left with close
+    duties is re-planned with up to six colleagues at once: those who can take one of the
+    duties with none of their own within ``close_days`` (2) of it, the clearest first. From
+    the literal rotation of the quarter the pairs alone leave 20 duties close together and a
+    soft penalty of 1 719; with the groups 14 and 1 548 (measured, the same deterministic
+    budget). Every group listed from the rotation is such a doctor with such colleagues."""
+    literal, _, traded = soft_traded
+    rule = quarter.scenario.rules.min_days_between_duties
+    assert rule is not None
+    assert rule.close_days == 2
+
+    def close_duties(chosen: Collection[tuple[int, int]]) -> int:
+        close = lns._close_duties(quarter, lns._duties_by_doctor(quarter, chosen))
+        return sum(len(shifts) for shifts in close.values())
+
+    groups = lns._untangle_groups(quarter, literal)
+    assert groups
+    days: dict[int, list[int]] = {}
+    for d_idx, s_idx in literal:
+        days.setdefault(d_idx, []).append(quarter.start_day[s_idx])
+    for group in groups:
+        giver = sorted(days[group.giver])
+        close = [s for s in quarter.shifts_of_doctor[group.giver] if (group.giver, s) in literal]
+        close = [s for s in close if any(0 < abs(quarter.start_day[s] - day) <= 2 for day in giver)]
+        assert close, "the giver has two duties at most 2 days apart"
+        colleagues = (group.taker, *group.others)
+        assert len(set(colleagues)) == len(colleagues) <= 6
+        assert group.giver not in colleagues
+        for colleague in colleagues:
+            assert any(
+                colleague in quarter.doctors_of_shift[s]
+                and all(abs(day - quarter.start_day[s]) > 2 for day in days.get(colleague, []))
+                for s in close
+            )
+    monkeypatch.setattr(lns, "_untangle_groups", lambda instance, chosen: [])
+    _, _, pairs_only = _soft_trades(quarter)
+    assert close_duties(traded.chosen) < close_duties(pairs_only.chosen)
+    assert traded.value < pairs_only.value
+
+
 def test_months_over_the_cap_are_lightened(quarter, soft_traded, monkeypatch):
     """A doctor's month over the soft cap of 80 h re-planned with a colleague who can take one
     of its duties and stays within the cap with it: the literal rotation's most hours in one
     doctor's month, 186 (measured), fall to 121 in the soft trades of the test above, where
-    the close duties' pairs alone leave 140 (measured). The cap costs 2 points an hour, so the
-    neighbourhoods leave such months be; a coordinator reads the figure."""
+    the close duties' pairs and groups alone leave 134 (measured). The cap costs 2 points an
+    hour, so the neighbourhoods leave such months be; a coordinator reads the figure."""
 
     def most_hours(chosen: Collection[tuple[int, int]]) -> float:
         roster = quarter.roster_of(sorted(chosen))
