@@ -1195,12 +1195,12 @@ def _untangles(instance: Instance, chosen: Collection[Pair]) -> list[_Trade]:
 def _untangle_groups(instance: Instance, chosen: Collection[Pair]) -> list[_Trade]:
     """Return, per doctor with close duties, the colleagues re-planned with them at once.
 
-    Where no pair untangles a doctor's close duties (:func:`_untangles`), the colleague who
-    takes one must often hand a duty on to a third, to keep the summed deviations held in the
-    soft stage. A group is the doctor with the ``_GROUP_COLLEAGUES`` clearest colleagues who
-    can take one of the duties without a close pair of their own (none of theirs within the
-    rule's ``close_days``), ranked by the clearest. On the 500-GP year the pairs left 5
-    doctors with close duties; such groups untangled 3 of them in 3 s (one run).
+    Where no pair untangles a doctor's close duties (:func:`_untangles`) with everything the
+    stage keeps held, more colleagues at once may: one takes a duty, another one of theirs. A
+    group is the doctor with the ``_GROUP_COLLEAGUES`` clearest colleagues who can take one of
+    the duties without a close pair of their own (none of theirs within the rule's
+    ``close_days``), ranked by the clearest. On the 500-GP year the pairs left 5 doctors with
+    close duties; such groups untangled 3 of them in 3 s (one run).
     """
     rule = instance.scenario.rules.min_days_between_duties
     if rule is None or rule.close_days == 0:
