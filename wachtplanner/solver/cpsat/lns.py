@@ -1009,6 +1009,16 @@ class _Trade:
     taker: int
     others: tuple[int, ...] = ()
 
+    @property
+    def doctors(self) -> tuple[int, ...]:
+        """Every doctor re-planned: the giver, the taker and the others."""
+        return (self.giver, self.taker, *self.others)
+
+
+def _by_gain(trades: Iterable[_Trade]) -> list[_Trade]:
+    """Return trades the largest gain first (ties by giver, then taker)."""
+    return sorted(trades, key=lambda t: (-t.gain, t.giver, t.taker))
+
 
 def _trades(instance: Instance, chosen: Collection[Pair], caps: _Caps, name: str) -> list[_Trade]:
     """Return the pairs where one duty moving from the one to the other lowers ``name`` by itself.
@@ -1059,10 +1069,7 @@ def _trades(instance: Instance, chosen: Collection[Pair], caps: _Caps, name: str
             # Any rank: a move for the sum per tag may cost the total more than it gains.
             if (giver, taker) not in best or rank > best[giver, taker]:
                 best[giver, taker] = rank
-    return sorted(
-        (_Trade(rank, giver, taker) for (giver, taker), rank in best.items()),
-        key=lambda t: (-t.gain, t.giver, t.taker),
-    )
+    return _by_gain(_Trade(rank, giver, taker) for (giver, taker), rank in best.items())
 
 
 _EXCHANGES_PER_DOCTOR = 3
@@ -1134,7 +1141,7 @@ def _exchanges(instance: Instance, chosen: Collection[Pair], caps: _Caps) -> lis
                 if best > 0:
                     gains[taker] = best
             found += [_Trade(g, giver, taker) for taker, g in gains.items()]
-    return sorted(found, key=lambda t: (-t.gain, t.giver, t.taker))
+    return _by_gain(found)
 
 
 _UNTANGLE_CLEAR_DAYS = 7
@@ -1189,7 +1196,7 @@ def _untangles(instance: Instance, chosen: Collection[Pair]) -> list[_Trade]:
         for giver, ranked in colleagues.items()
         for taker, clear in ranked
     ]
-    return sorted(found, key=lambda t: (-t.gain, t.giver, t.taker))
+    return _by_gain(found)
 
 
 def _untangle_groups(instance: Instance, chosen: Collection[Pair]) -> list[_Trade]:
@@ -1211,7 +1218,7 @@ def _untangle_groups(instance: Instance, chosen: Collection[Pair]) -> list[_Trad
         for giver, ranked in colleagues.items()
         if ranked
     ]
-    return sorted(found, key=lambda t: (-t.gain, t.giver, t.taker))
+    return _by_gain(found)
 
 
 Month = tuple[int, int, int]
@@ -1264,7 +1271,7 @@ def _lightens(instance: Instance, chosen: Collection[Pair]) -> list[_Trade]:
                     lightest[taker] = room
         ranked = sorted(lightest.items(), key=lambda item: (-item[1], item[0]))
         found += [_Trade(over, giver, taker) for taker, _ in ranked[:_LIGHTENS_PER_DOCTOR]]
-    return sorted(found, key=lambda t: (-t.gain, t.giver, t.taker))
+    return _by_gain(found)
 
 
 def trade(
@@ -1327,9 +1334,7 @@ def trade(
         else:
             listed = _untangles(instance, best) + _lightens(instance, best)
         for pair in listed:
-            doctors = frozenset().union(
-                *(neighbourhoods.group(d) for d in (pair.giver, pair.taker, *pair.others))
-            )
+            doctors = frozenset().union(*(neighbourhoods.group(d) for d in pair.doctors))
             changed = max(changed_at.get(d, -1) for d in doctors)
             if changed >= listed_at or failed_at.get(doctors, -1) > changed:
                 # Listed before one of them changed (listed again), or tried since.
