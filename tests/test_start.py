@@ -761,6 +761,9 @@ def test_close_duties_no_pair_untangles_are_re_planned_in_groups(quarter, soft_t
     _, _, pairs_only = _soft_trades(quarter)
     assert close_duties(traded.chosen) < close_duties(pairs_only.chosen)
     assert traded.value < pairs_only.value
+    # The pairs' roster through the checker, its terms CP-SAT's (the groups' roster is checked
+    # in the test above).
+    assert _checked(quarter, pairs_only.chosen).terms.soft_penalty == pairs_only.value
 
 
 def test_months_over_the_cap_are_lightened(quarter, soft_traded, monkeypatch):
