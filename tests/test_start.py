@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Callable, Collection
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -23,6 +24,8 @@ from tests.helpers import FAST, reach_checked, scenario_of
 from wachtplanner.evaluation.objective import Evaluation, evaluate_roster
 from wachtplanner.exceptions import SolverError
 from wachtplanner.expand import expand_shifts
+from wachtplanner.io.roster_files import load_roster
+from wachtplanner.io.scenario_files import load_scenario
 from wachtplanner.solver import apart, api
 from wachtplanner.solver.cpsat import lns
 from wachtplanner.solver.cpsat import staged as staged_module
@@ -38,6 +41,8 @@ from wachtplanner.solver.cpsat.staged import StagedSolve
 from wachtplanner.solver.greedy import greedy_roster
 from wachtplanner.solver.instance import Instance, compile_instance
 from wachtplanner.stats.quality import roster_quality
+
+DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture(scope="module")
@@ -400,6 +405,90 @@ def test_the_lowering_ends_once_told_to(quarter, lowered_quarter):
     assert lowered != aware
     _, stopped = _lower(quarter, stop=lambda: True)
     assert stopped == aware
+
+
+@pytest.fixture(scope="module")
+def easter_start() -> tuple[Instance, Roster]:
+    """The 100-GP benchmark quarter and the start a 60-s run of it began from."""
+    scenario = load_scenario(
+        Path(__file__).parents[1] / "benchmarks/instances/circle-100-2027-q1.yaml"
+    )
+    shifts = expand_shifts(scenario)
+    instance = compile_instance(scenario, shifts)
+    roster = load_roster(DATA / "rosters" / "circle-100-2027-q1-start.csv", scenario, shifts)
+    return instance, set(instance.pairs_of((a.shift_id, a.doctor_id) for a in roster.assignments))
+
+
+@pytest.mark.slow
+def test_teams_take_the_largest_total_under_where_no_pair_does(easter_start, monkeypatch):
+    """The doctor at the largest total deviation of the 100-GP quarter's start holds a seat of
+    the Easter weekend: 61.10 weekend points and 55.50 holiday points (the holiday's target
+    is 1.73, so 53.77 over: the holiday's largest deviation), 88.21 points over in total.
+    Their day and night rows sit 1.99 and 4.29 points from target against largest deviations
+    of 5.99 and 8.62, so a day duty (8 points) or a night (13) given up takes a row past its
+    level; only the Easter weekend can go (weekend 32.14 - 61.10 = -28.96, within 53.95). A
+    colleague holds it within the holiday's level only with a holiday target of at least
+    55.50 - 53.77 = 1.73 points: 4 do. No pair of the holder and a colleague takes the
+    holder under (measured: every level unchanged); the teams of ``_relieved_teams`` (one of
+    those colleagues with colleagues who can take their duties near Easter) do (measured:
+    79.95 points), while no tag's largest deviation rises, and the checker passes it with
+    CP-SAT's values. The budget is more than the pairs take to try every level (they stop
+    where nothing is lowered: 2.6 s on this machine)."""
+    instance, start = easter_start
+    before = lns._Caps.of(instance, start)
+    holder = min(d for d, total in before.totals.items() if abs(total) == before.total_max)
+    by_row = before.by_row(instance)
+    target = {(row.doctor_idx, row.tag): row.target_centi for row in instance.targets}
+    # The holder's duties they can give up with every row within its tag's largest deviation.
+    given = [
+        s
+        for d, s in start
+        if d == holder
+        and all(
+            by_row[holder, tag] - points >= -before.tag_max[tag]
+            for tag, points in instance.tag_points[s].items()
+        )
+    ]
+    assert [instance.shifts[s].shift_id for s in given] == ["weekend/wachtpost/2027-03-26"]
+    teams = lns._relieved_teams(instance, start, holder, before)
+    assert teams
+    duties = {d: [s for dd, s in start if dd == d] for d in range(len(instance.doctors))}
+    for taker, *relief in teams:
+        assert taker in instance.doctors_of_shift[given[0]]
+        assert all(
+            points - target[taker, tag] <= before.tag_max[tag]
+            for tag, points in instance.tag_points[given[0]].items()
+        )
+        assert holder not in relief
+        assert taker not in relief
+        # Each relieving colleague can take a duty of the taker's within 7 days of Easter.
+        for colleague in relief:
+            assert any(
+                colleague in instance.doctors_of_shift[own]
+                and abs(instance.start_day[own] - instance.start_day[given[0]]) <= lns._NEAR_DAYS
+                for own in duties[taker]
+            )
+
+    def lowered() -> Roster:
+        return lns.lower_largest(
+            instance,
+            set(start),
+            rules=frozenset(RULE_BUILDERS),
+            until=time.perf_counter() + 120,
+            params=FAST,
+            deterministic_s=20.0,
+        )
+
+    with monkeypatch.context() as patched:
+        patched.setattr(lns, "_relieved_teams", lambda *_args: [])
+        pairs_only = lns._Caps.of(instance, lowered())
+    assert pairs_only.total_max == before.total_max
+    teamed = lowered()
+    after = lns._Caps.of(instance, teamed)
+    assert after.total_max < before.total_max
+    assert all(after.tag_max[tag] <= level for tag, level in before.tag_max.items())
+    assert after.max_excess <= before.max_excess
+    _checked(instance, teamed)
 
 
 def test_trading_pairs_lowers_the_summed_deviations_and_no_level_rises(quarter):

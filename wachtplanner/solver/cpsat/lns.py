@@ -106,6 +106,11 @@ _PARTNERS = 48
 target the other way first (``lower_largest``), so that on a large circle (249 colleagues per
 holder on the 250-GP year) one holder does not take the whole budget from the levels after
 it. (On the 250-GP year nothing was lowered in 6 s with or without this limit.)"""
+_TEAM_PARTNERS = 12
+"""Colleagues who could take a duty off the largest total's holder, re-planned with those who
+could relieve them, where no pair lowered it (``_relieved_teams``)."""
+_NEAR_DAYS = 7
+"""A partner's duties this close to a duty of the holder's may stand in the way of taking it."""
 _TARGETED_SHARE = 0.4
 """Share of neighbourhoods built around a doctor drawn by their own penalty."""
 _SHIFT_SHARE = 0.35
@@ -909,8 +914,11 @@ def lower_largest(
     their deviation there, the other way first: ``build_over_levels`` with that level one
     centi-point under the roster's, every other tag's largest deviation, the largest excess
     and the largest total kept. A pair that takes the doctor under is kept, and the levels are
-    read again; a level no colleague takes anyone under is not tried again. Stops at ``until``
-    (or ``deterministic_s``), once ``stop()`` is true, or where nothing is lowered. Among a
+    read again; a level no colleague takes anyone under is not tried again. Where no pair takes
+    the largest total's holder under, teams of a colleague who can take one of their duties
+    and colleagues who can relieve them around it are tried (:func:`_relieved_teams`). Stops
+    at ``until`` (or ``deterministic_s``), once ``stop()`` is true, or where nothing is
+    lowered. Among a
     pair's rosters under the levels, the one of the least summed deviation per tag; a pair
     that takes the roster's summed deviation above ``summed_cap`` is passed over for the next
     colleague.
@@ -966,11 +974,16 @@ def lower_largest(
                 (d for d in neighbourhoods.active if d not in neighbourhoods.group(holder)),
                 key=lambda d: (side * by_doctor.get(d, {}).get(what, 0), d),
             )[:_PARTNERS]
-            for partner in partners:
+            teams: list[tuple[int, ...]] = [(partner,) for partner in partners]
+            if not what:
+                teams += _relieved_teams(instance, best, holder, caps)
+            for team in teams:
                 limit_s = budget.left()
                 if limit_s < _MIN_STEP_S:
                     break
-                doctors = neighbourhoods.group(holder) | neighbourhoods.group(partner)
+                doctors = neighbourhoods.group(holder).union(
+                    *(neighbourhoods.group(d_idx) for d_idx in team)
+                )
                 part = _Part(instance, doctors, best, rules, frozenset(), stage, caps)
                 fixed, _ = part.now(params.random_seed)
                 code, solver = _search(part, limit_s, params.random_seed, step_deterministic, 1)
@@ -991,6 +1004,71 @@ def lower_largest(
         if not lowered:
             break
     return best
+
+
+def _relieved_teams(
+    instance: Instance, chosen: Collection[Pair], holder: int, caps: _Caps
+) -> list[tuple[int, ...]]:
+    """Return colleagues who could take a duty off the largest total, each with their relief.
+
+    Where the doctor at the largest total deviation is over it, a duty of theirs suits few
+    colleagues: one whose rows stay within every tag's largest deviation with it, and often
+    only where a duty of theirs within ``_NEAR_DAYS`` goes to a third (rest, duties per 7
+    days), who may be of another subdivision than the holder. So the ``_TEAM_PARTNERS`` such
+    colleagues furthest under their total target, each with the ``_GROUP_COLLEAGUES``
+    colleagues who can take one of those near duties, the clearest of duties around it first
+    (:func:`_clearest_takers`). On the 100-GP quarter's start (88.21 points over, the Easter
+    weekend's holder) 4 colleagues could take the Easter weekend within the holiday's largest
+    deviation; no pair took the holder under, but the holder, one of them and three of their
+    subdivision did (84.41 points, one of six teams drawn at random).
+    """
+    if caps.totals.get(holder, 0) <= 0:
+        return []
+    by_row = caps.by_row(instance)
+    duties = _duties_by_doctor(instance, chosen)
+    days = _duty_days(instance, duties)
+
+    target = {(row.doctor_idx, row.tag): row.target_centi for row in instance.targets}
+
+    def can_give(s_idx: int) -> bool:
+        """Whether the holder's rows stay within the levels without the duty."""
+        return all(
+            by_row.get((holder, tag), 0) - points >= -caps.tag_max.get(tag, 0)
+            for tag, points in instance.tag_points[s_idx].items()
+        )
+
+    def can_take(d_idx: int, s_idx: int) -> bool:
+        """Whether the colleague's rows can hold the duty within the levels.
+
+        Its points alone are over their target by no more than the tag's largest deviation
+        (whatever else of those tags they give up for it).
+        """
+        return all(
+            points - target.get((d_idx, tag), 0) <= caps.tag_max.get(tag, 0)
+            for tag, points in instance.tag_points[s_idx].items()
+        )
+
+    given = sorted(
+        (s_idx for s_idx in duties.get(holder, []) if can_give(s_idx)),
+        key=lambda s_idx: (-sum(instance.tag_points[s_idx].values()), s_idx),
+    )
+    teams = []
+    for s_idx in given:
+        day = instance.start_day[s_idx]
+        takers = sorted(
+            (d for d in instance.doctors_of_shift[s_idx] if d != holder and can_take(d, s_idx)),
+            key=lambda d_idx: (caps.totals.get(d_idx, 0), d_idx),
+        )
+        for taker in takers[:_TEAM_PARTNERS]:
+            near = [
+                other
+                for other in duties.get(taker, [])
+                if abs(instance.start_day[other] - day) <= _NEAR_DAYS
+            ]
+            relief = _clearest_takers(instance, days, near, (holder, taker), 1, _GROUP_COLLEAGUES)
+            if relief:
+                teams.append((taker, *(d_idx for d_idx, _ in relief)))
+    return teams
 
 
 TRADED_STAGES = ("deviation", "total")
@@ -1152,33 +1230,54 @@ _GROUP_COLLEAGUES = 6
 """Colleagues re-planned at once with a doctor whose close duties no pair untangled."""
 
 
+def _clearest_takers(
+    instance: Instance,
+    days: Mapping[int, Sequence[int]],
+    shifts: Iterable[int],
+    left_out: Collection[int],
+    clear_days: int,
+    per: int,
+) -> list[tuple[int, int]]:
+    """Return who could take one of ``shifts``, clear of duties of their own around it.
+
+    Colleagues eligible for one of the shifts (but those ``left_out``) with no duty of their
+    own (``days``: each doctor's duty start days) within ``clear_days`` of it, as (colleague,
+    days to their nearest duty), the ``per`` clearest first.
+    """
+    clearest: dict[int, int] = {}
+    for s_idx in shifts:
+        day = instance.start_day[s_idx]
+        for taker in instance.doctors_of_shift[s_idx]:
+            if taker in left_out:
+                continue
+            clear = min(
+                (abs(other - day) for other in days.get(taker, ())), default=instance.num_days
+            )
+            if clear >= clear_days and clear > clearest.get(taker, 0):
+                clearest[taker] = clear
+    return sorted(clearest.items(), key=lambda item: (-item[1], item[0]))[:per]
+
+
+def _duty_days(instance: Instance, duties: Mapping[int, list[int]]) -> dict[int, list[int]]:
+    """Return each doctor's duty start days (``duties`` from :func:`_duties_by_doctor`)."""
+    return {d_idx: [instance.start_day[s] for s in shifts] for d_idx, shifts in duties.items()}
+
+
 def _clear_colleagues(
     instance: Instance, chosen: Collection[Pair], clear_days: int, per_doctor: int
 ) -> dict[int, list[tuple[int, int]]]:
     """Return, per doctor with two duties close together, colleagues who could take one.
 
     Those who can take one of the close duties (:func:`_close_duties`) and have no duty of
-    their own within ``clear_days`` of it, as (colleague, days to their nearest duty), the
-    ``per_doctor`` clearest first.
+    their own within ``clear_days`` of it (:func:`_clearest_takers`), the ``per_doctor``
+    clearest first.
     """
     duties = _duties_by_doctor(instance, chosen)
-    close = _close_duties(instance, duties)
-    days = {d_idx: [instance.start_day[s] for s in shifts] for d_idx, shifts in duties.items()}
-    found: dict[int, list[tuple[int, int]]] = {}
-    for giver, shifts in sorted(close.items()):
-        clearest: dict[int, int] = {}
-        for s_idx in shifts:
-            day = instance.start_day[s_idx]
-            for taker in instance.doctors_of_shift[s_idx]:
-                if taker == giver:
-                    continue
-                clear = min(
-                    (abs(other - day) for other in days.get(taker, ())), default=instance.num_days
-                )
-                if clear >= clear_days and clear > clearest.get(taker, 0):
-                    clearest[taker] = clear
-        found[giver] = sorted(clearest.items(), key=lambda item: (-item[1], item[0]))[:per_doctor]
-    return found
+    days = _duty_days(instance, duties)
+    return {
+        giver: _clearest_takers(instance, days, shifts, (giver,), clear_days, per_doctor)
+        for giver, shifts in sorted(_close_duties(instance, duties).items())
+    }
 
 
 def _untangles(instance: Instance, chosen: Collection[Pair]) -> list[_Trade]:
