@@ -10,7 +10,8 @@ SMALL = Path(__file__).parent / "data" / "valid_small.yaml"
 
 def test_bench_command_scores_ours_and_greedy(tmp_path):
     """One command runs both solvers in child processes, validates and scores each roster, and
-    the proven deviation floor is never above what a valid roster reaches."""
+    the proven deviation floor and the bound on the largest total are never above what a valid
+    roster reaches."""
     main(
         [
             "--scenario",
@@ -33,4 +34,5 @@ def test_bench_command_scores_ours_and_greedy(tmp_path):
         assert outcome["peak_mib"] > 0
         for tag, floor in outcome["floor"].items():
             assert floor <= outcome["max_dev"][tag] + 1e-9
+        assert outcome["total_bound"] <= outcome["quality"]["largest_total_deviation"] + 1e-9
     assert "| valid_small | ours | yes |" in (tmp_path / "results.md").read_text()

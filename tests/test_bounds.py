@@ -1,6 +1,7 @@
 """Fairness per doctor against what their shifts can reach, and the bounds that prove stages."""
 
 import time
+from pathlib import Path
 
 import pytest
 from ortools.sat.python import cp_model
@@ -10,8 +11,9 @@ from tests.helpers import FAST, WEEKEND, WEEKNIGHT, scenario_of, solve_checked, 
 from wachtplanner.domain.scenario import Scenario
 from wachtplanner.evaluation.objective import evaluate_roster
 from wachtplanner.expand import expand_shifts
+from wachtplanner.io.scenario_files import load_scenario
 from wachtplanner.result import SolveStatus
-from wachtplanner.solver.bounds import fairness_bounds, reachable_totals
+from wachtplanner.solver.bounds import fairness_bounds, largest_total_bound, reachable_totals
 from wachtplanner.solver.cpsat import relaxation
 from wachtplanner.solver.cpsat import staged as staged_module
 from wachtplanner.solver.cpsat.lns import _Caps
@@ -74,6 +76,44 @@ def test_bounds_never_exceed_what_a_roster_reaches(demo_solved):
     spread = next(s for s in result.stages if s.name == "spread")
     assert bounds.spread <= spread.bound
     assert spread.gap <= 0.02
+
+
+def test_the_largest_total_bound_by_hand():
+    """On the 100-GP benchmark quarter at its start's largest deviations per tag (day 5.99,
+    holiday 53.77, night 8.62, weekend 53.95 points). The Easter weekend (61.10 weekend and
+    55.50 holiday points) needs 2 doctors. A holder's holiday row is 55.50 - target over, so
+    at most 53.77 only with a holiday target of 1.73 or more: 4 doctors. Each one's lowest
+    total with it, their other rows at the lowest total within the level:
+
+    - charlotte-maes (day 28.03, night 37.84, weekend 36.31, holiday 2.16): day at least
+      22.04, so 24 (3 x 8): -4.03; night at least 29.22, so 39 (3 x 13): +1.16; weekend
+      61.10: +24.79; holiday 55.50: +53.34; in all 75.26;
+    - tom-peeters (day 23.28, night 31.42, weekend 30.15, holiday 1.80): day 24: +0.72;
+      night at least 22.80, so 26: -5.42; weekend +30.95; holiday +53.70; in all 79.95;
+    - filip-peeters and olivia-peeters-72: 84.41 and 88.21 (the start's holder).
+
+    Two different doctors hold the seats, so one of them is 79.95 over at least."""
+    path = Path(__file__).parents[1] / "benchmarks" / "instances" / "circle-100-2027-q1.yaml"
+    scenario = load_scenario(path)
+    instance = compile_instance(scenario, expand_shifts(scenario))
+    levels = {"day": 599, "holiday": 5377, "night": 862, "weekend": 5395}
+    assert largest_total_bound(instance, levels) == 7995
+
+
+@pytest.mark.parametrize("roster", ["solved", "rotation", "literal rotation"])
+def test_the_largest_total_bound_never_exceeds_what_a_roster_reaches(demo_solved, roster):
+    """At a roster's own largest deviation per tag, the bound is at most its largest total."""
+    scenario, result = demo_solved
+    instance = compile_instance(scenario, result.shifts)
+    if roster == "solved":
+        chosen = set(
+            instance.pairs_of((a.shift_id, a.doctor_id) for a in result.roster.assignments)
+        )
+    else:
+        chosen = set(greedy_roster(instance, literal=roster == "literal rotation").chosen)
+    caps = _Caps.of(instance, chosen)
+    bound = largest_total_bound(instance, caps.tag_max)
+    assert 0 < bound <= caps.total_max
 
 
 def test_the_at_spread_relaxation_counts_the_doctors_seats_leave_without():

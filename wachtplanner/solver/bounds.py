@@ -173,3 +173,56 @@ def fairness_bounds(instance: Instance) -> FairnessBounds:
         total=abs(all_points - all_targets),
         floors=tuple(floors),
     )
+
+
+def largest_total_bound(instance: Instance, levels: Mapping[str, int]) -> int:
+    """Return a lower bound on the largest |total deviation| at the tags' largest deviations.
+
+    Valid for every roster that keeps the hard rules with each row within ``levels`` of its
+    tag's target (centi-points). A row's points are a reachable total of its doctor's eligible
+    shifts (``reachable_totals``) within its level of target, so a doctor's total deviation
+    lies between the sums of their rows' lowest and highest such totals: a doctor whose lowest
+    sum is over target (or whose highest is under) is that far off at least. A shift lifts
+    each of its holders' rows to its points at least (an Easter weekend: 61.10 weekend and
+    55.50 holiday points), and its ``need`` seats go to as many different doctors: the
+    ``need``-th smallest lowest sum with it, over the doctors who can hold it within the
+    levels, is a bound too.
+    """
+    rows: dict[int, dict[str, tuple[int, list[int]]]] = defaultdict(dict)
+    """Per doctor and tag: the row's target and its reachable deviations within the level."""
+    for row in instance.targets:
+        level = levels.get(row.tag)
+        if level is None:
+            return 0
+        points = [
+            instance.tag_points[s][row.tag]
+            for s in instance.shifts_of_doctor[row.doctor_idx]
+            if row.tag in instance.tag_points[s]
+        ]
+        target = row.target_centi
+        totals = reachable_totals(points, max(0, target + level))
+        window = [total - target for total in totals if total >= target - level]
+        if not window:
+            return 0  # no roster keeps this row within its level
+        rows[row.doctor_idx][row.tag] = (target, window)
+    lowest = {d: sum(window[0] for _, window in own.values()) for d, own in rows.items()}
+    highest = {d: sum(window[-1] for _, window in own.values()) for d, own in rows.items()}
+    bound = max((max(0, lowest[d], -highest[d]) for d in rows), default=0)
+    for s_idx, tags in enumerate(instance.tag_points):
+        with_it = []
+        for d_idx in instance.doctors_of_shift[s_idx]:
+            own = rows.get(d_idx, {})
+            total: int | None = lowest.get(d_idx, 0)
+            for tag, lifted in tags.items():
+                if tag not in own or total is None:
+                    continue
+                target, window = own[tag]
+                at = bisect_left(window, lifted - target)
+                # Past the window: the shift alone takes the row over its level.
+                total = None if at == len(window) else total + window[at] - window[0]
+            if total is not None:
+                with_it.append(total)
+        need = instance.shifts[s_idx].need
+        if len(with_it) >= need:
+            bound = max(bound, sorted(with_it)[need - 1])
+    return bound

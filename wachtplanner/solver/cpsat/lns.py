@@ -64,6 +64,7 @@ from itertools import pairwise
 from ortools.sat.python import cp_model
 
 from wachtplanner.exceptions import SolverError
+from wachtplanner.solver.bounds import largest_total_bound
 from wachtplanner.solver.cpsat.assemble import Assembled, assemble
 from wachtplanner.solver.cpsat.objective import (
     Expr,
@@ -941,6 +942,8 @@ def lower_largest(
     best = set(chosen)
     tried: set[tuple[str, int]] = set()
     """Levels (a tag, or "" for the total, and the value) that no pair took anyone under."""
+    total_bounds: dict[tuple[tuple[str, int], ...], int] = {}
+    """The largest total's bound at the tags' largest deviations (``largest_total_bound``)."""
     while budget.left() >= _MIN_STEP_S:
         caps = _Caps.of(instance, best)
         by_doctor: dict[int, dict[str, int]] = {}
@@ -954,6 +957,12 @@ def lower_largest(
         for what in [*sorted(caps.tag_max, key=lambda tag: -caps.tag_max[tag]), ""]:
             if (what, largest[what]) in tried or largest[what] == 0:
                 continue
+            if not what:
+                at = tuple(sorted(caps.tag_max.items()))
+                if at not in total_bounds:
+                    total_bounds[at] = largest_total_bound(instance, caps.tag_max)
+                if caps.total_max <= total_bounds[at]:
+                    continue  # proven the lowest at these levels
             holder = min(
                 d for d, rows in by_doctor.items() if abs(rows.get(what, 0)) == largest[what]
             )
