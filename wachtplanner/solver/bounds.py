@@ -17,6 +17,10 @@ bounds here use what the relaxation forgets:
 The smallest M for which every group passes is a lower bound on a tag's largest deviation
 (binary search; feasibility grows with M). Bounds are valid for every roster that keeps the
 hard rules, so a stage whose value meets its bound is proven optimal.
+
+The largest total deviation of a doctor is a figure a coordinator reads, not a stage; at given
+largest deviations per tag ``largest_total_bound`` bounds it from below the same way, per
+doctor and per shift of several tags (an Easter weekend's seats).
 """
 
 from __future__ import annotations
