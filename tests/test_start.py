@@ -27,7 +27,7 @@ from wachtplanner.expand import expand_shifts
 from wachtplanner.io.roster_files import load_roster
 from wachtplanner.io.scenario_files import load_scenario
 from wachtplanner.solver import apart, api
-from wachtplanner.solver.bounds import fairness_bounds, largest_total_bound
+from wachtplanner.solver.bounds import largest_total_bound
 from wachtplanner.solver.cpsat import lns
 from wachtplanner.solver.cpsat import staged as staged_module
 from wachtplanner.solver.cpsat.constraints import RULE_BUILDERS
@@ -406,29 +406,6 @@ def test_the_lowering_ends_once_told_to(quarter, lowered_quarter):
     assert lowered != aware
     _, stopped = _lower(quarter, stop=lambda: True)
     assert stopped == aware
-
-
-def test_levels_at_their_bound_are_not_tried(quarter, lowered_quarter, monkeypatch):
-    """A tag's largest deviation at its floor (``bounds.fairness_bounds``), or the largest
-    total at its bound for the tags' levels (``bounds.largest_total_bound``), is proven the
-    lowest, so no pair is searched for it: with every level's bound said to be where the
-    rotation is, the lowering searches nothing and returns the rotation, where it searches and
-    lowers it otherwise (``lowered_quarter``)."""
-    aware, lowered = lowered_quarter
-    assert lowered != aware
-    caps = lns._Caps.of(quarter, aware)
-    real = fairness_bounds(quarter)
-    monkeypatch.setattr(
-        lns, "fairness_bounds", lambda _instance: replace(real, spread_by_tag=dict(caps.tag_max))
-    )
-    monkeypatch.setattr(lns, "largest_total_bound", lambda _instance, _levels: caps.total_max)
-
-    def no_search(*_args: object, **_kwargs: object) -> None:
-        raise AssertionError("a pair was searched for a level at its bound")
-
-    monkeypatch.setattr(lns, "_search", no_search)
-    _, proven = _lower(quarter)
-    assert proven == aware
 
 
 @pytest.fixture(scope="module")

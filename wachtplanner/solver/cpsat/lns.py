@@ -64,7 +64,7 @@ from itertools import pairwise
 from ortools.sat.python import cp_model
 
 from wachtplanner.exceptions import SolverError
-from wachtplanner.solver.bounds import fairness_bounds, largest_total_bound
+from wachtplanner.solver.bounds import largest_total_bound
 from wachtplanner.solver.cpsat.assemble import Assembled, assemble
 from wachtplanner.solver.cpsat.objective import (
     Expr,
@@ -917,10 +917,8 @@ def lower_largest(
     and the largest total kept. A pair that takes the doctor under is kept, and the levels are
     read again; a level no colleague takes anyone under is not tried again. Where no pair takes
     the largest total's holder under, teams of a colleague who can take one of their duties
-    and colleagues who can relieve them around it are tried (:func:`_relieved_teams`). A tag's
-    largest deviation at its floor (``bounds.fairness_bounds``) or a largest total at its
-    bound for the tags' largest deviations is not tried at all (from the 50-GP year's start
-    the largest total fell from 79.24 points to 69.79 in 21 s before, 12 s since), and one
+    and colleagues who can relieve them around it are tried (:func:`_relieved_teams`); a
+    largest total at its bound for the tags' largest deviations is not tried at all, and one
     that only a rise of the summed deviation per tag lowers is kept (a figure gives way to a
     stage: on the 500-GP quarter such a lowering from 95.10 points to 89.20 left the final
     summed deviation 2.86 points over the rotation's). Stops at
@@ -949,8 +947,6 @@ def lower_largest(
     """Levels (a tag, or "" for the total, and the value) that no pair took anyone under."""
     total_bounds: dict[tuple[tuple[str, int], ...], int] = {}
     """The largest total's bound at the tags' largest deviations (``largest_total_bound``)."""
-    floors = fairness_bounds(instance).spread_by_tag
-    """Each tag's lowest largest deviation (reachable totals and seat counts)."""
     while budget.left() >= _MIN_STEP_S:
         caps = _Caps.of(instance, best)
         by_doctor: dict[int, dict[str, int]] = {}
@@ -962,8 +958,8 @@ def lower_largest(
         largest = {**caps.tag_max, "": caps.total_max}
         lowered = False
         for what in [*sorted(caps.tag_max, key=lambda tag: -caps.tag_max[tag]), ""]:
-            if (what, largest[what]) in tried or largest[what] <= floors.get(what, 0):
-                continue  # tried, or proven the lowest (the total's floor is 0 here)
+            if (what, largest[what]) in tried or largest[what] == 0:
+                continue
             if not what:
                 at = tuple(sorted(caps.tag_max.items()))
                 if at not in total_bounds:
