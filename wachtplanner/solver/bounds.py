@@ -84,6 +84,15 @@ def reachable_totals(points: list[int], cap: int) -> list[int]:
     return [n for n, bit in enumerate(text) if bit == "1"]
 
 
+def _eligible_points(instance: Instance, d_idx: int, tag: str) -> list[int]:
+    """Return the tag's points of every shift the doctor is eligible for."""
+    return [
+        instance.tag_points[s][tag]
+        for s in instance.shifts_of_doctor[d_idx]
+        if tag in instance.tag_points[s]
+    ]
+
+
 def _nearest(totals: list[int], target: int) -> int:
     at = bisect_left(totals, target)
     candidates = [abs(totals[i] - target) for i in (at - 1, at) if 0 <= i < len(totals)]
@@ -133,11 +142,7 @@ def fairness_bounds(instance: Instance) -> FairnessBounds:
             for r in rows_idx:
                 target_row = instance.targets[r]
                 band_of_tag[tag] = target_row.band_centi
-                points = [
-                    instance.tag_points[s][tag]
-                    for s in instance.shifts_of_doctor[target_row.doctor_idx]
-                    if tag in instance.tag_points[s]
-                ]
+                points = _eligible_points(instance, target_row.doctor_idx, tag)
                 cap = min(sum(points), 2 * target_row.target_centi + max(points, default=0))
                 totals = reachable_totals(points, cap)
                 floors[r] = _nearest(totals, target_row.target_centi)
@@ -198,11 +203,7 @@ def largest_total_bound(instance: Instance, levels: Mapping[str, int]) -> int:
         level = levels.get(row.tag)
         if level is None:
             return 0
-        points = [
-            instance.tag_points[s][row.tag]
-            for s in instance.shifts_of_doctor[row.doctor_idx]
-            if row.tag in instance.tag_points[s]
-        ]
+        points = _eligible_points(instance, row.doctor_idx, row.tag)
         target = row.target_centi
         totals = reachable_totals(points, max(0, target + level))
         window = [total - target for total in totals if total >= target - level]

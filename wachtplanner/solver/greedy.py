@@ -54,9 +54,7 @@ class _State:
         self.rest_min = round(rules.min_rest_hours * 60)
         self.cap = rules.max_hours_per_month
         self.spacing = rules.min_days_between_weekends
-        self.target: dict[tuple[int, str], int] = {
-            (row.doctor_idx, row.tag): row.target_centi for row in instance.targets
-        }
+        self.target = instance.target_by_row()
         self.earned: dict[tuple[int, str], int] = defaultdict(int)
         self.duties: list[list[int]] = [[] for _ in instance.doctors]
         self.month_min: dict[tuple[int, int, int], int] = defaultdict(int)

@@ -191,6 +191,10 @@ class Instance:
         """Return the number of eligible (doctor, shift) pairs."""
         return sum(len(s) for s in self.shifts_of_doctor)
 
+    def target_by_row(self) -> dict[tuple[int, str], int]:
+        """Return each fairness row's target (centi-points) by (doctor index, tag)."""
+        return {(row.doctor_idx, row.tag): row.target_centi for row in self.targets}
+
     def doctor_index(self) -> dict[str, int]:
         """Return doctor ids to indices."""
         return {d.id: i for i, d in enumerate(self.doctors)}

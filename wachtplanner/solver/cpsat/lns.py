@@ -56,7 +56,7 @@ from __future__ import annotations
 import random
 import time
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
@@ -989,10 +989,7 @@ def lower_largest(
                 (d for d in neighbourhoods.active if d not in neighbourhoods.group(holder)),
                 key=lambda d: (side * by_doctor.get(d, {}).get(what, 0), d),
             )[:_PARTNERS]
-            teams: list[tuple[int, ...]] = [(partner,) for partner in partners]
-            if not what:
-                teams += _relieved_teams(instance, best, holder, caps)
-            for team in teams:
+            for team in _teams(instance, best, holder, caps, partners, total=not what):
                 limit_s = budget.left()
                 if limit_s < _MIN_STEP_S:
                     break
@@ -1024,6 +1021,25 @@ def lower_largest(
     return best
 
 
+def _teams(
+    instance: Instance,
+    chosen: Collection[Pair],
+    holder: int,
+    caps: _Caps,
+    partners: Sequence[int],
+    *,
+    total: bool,
+) -> Iterator[tuple[int, ...]]:
+    """Yield the colleagues to re-plan with a level's holder, in turn.
+
+    Each partner alone, then, for the largest total, the teams of :func:`_relieved_teams`,
+    listed only once every pair has been tried.
+    """
+    yield from ((partner,) for partner in partners)
+    if total:
+        yield from _relieved_teams(instance, chosen, holder, caps)
+
+
 def _relieved_teams(
     instance: Instance, chosen: Collection[Pair], holder: int, caps: _Caps
 ) -> list[tuple[int, ...]]:
@@ -1048,7 +1064,7 @@ def _relieved_teams(
     by_row = caps.by_row(instance)
     duties = _duties_by_doctor(instance, chosen)
     days = _duty_days(instance, duties)
-    target = {(row.doctor_idx, row.tag): row.target_centi for row in instance.targets}
+    target = instance.target_by_row()
 
     def can_give(s_idx: int) -> bool:
         """Whether the holder's rows stay within the levels without the duty."""
