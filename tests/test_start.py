@@ -484,7 +484,9 @@ def test_teams_take_the_largest_total_under_where_no_pair_does(easter_start, mon
 
     with monkeypatch.context() as patched:
         patched.setattr(lns, "_relieved_teams", lambda *_args: [])
-        pairs_only = lns._Caps.of(instance, lowered())
+        paired = lowered()
+    _checked(instance, paired)
+    pairs_only = lns._Caps.of(instance, paired)
     assert pairs_only.total_max == before.total_max
     teamed = lowered()
     after = lns._Caps.of(instance, teamed)
