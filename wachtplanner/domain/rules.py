@@ -90,8 +90,10 @@ class MinGapRule(FrozenModel):
     ``weight`` x (k - 1), so two duties g days apart cost ``weight`` x (days - g).
 
     Duties close together cost more on top (term ``close_duties``): each window of
-    ``close_days`` + 1 days holding k > 1 starts costs ``close_weight`` x (k - 1), so two duties
-    one day apart cost 2 x ``close_weight`` and two days apart 1 x ``close_weight``. The
+    ``close_days`` + 1 days holding k > 1 duties costs ``close_weight`` x (k - 1), a duty held on
+    every day from its start to its last night (a weekend block Fri 19:00 - Mon 08:00 on Friday
+    to Sunday), so two duties one day apart cost 2 x ``close_weight`` and two days apart
+    1 x ``close_weight``, counted from the earlier one's last night to the later one's start. The
     penalty then grows faster the closer two duties are: a coordinator sees two duties 2 days
     apart, not four pairs a day short of the ideal gap. ``close_days: 0`` switches it off.
     """

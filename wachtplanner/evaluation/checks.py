@@ -588,25 +588,55 @@ def check_min_gap(ctx: CheckContext) -> list[Violation]:
     return violations
 
 
+def _held_dates(instance: ShiftInstance) -> tuple[date, date]:
+    """Return the first and last local date a duty holds its doctor.
+
+    From its start date to its last night's date (a weekend block Fri 19:00 - Mon 08:00 holds
+    Friday to Sunday), or its start date alone where it covers no night or ends by 05:00.
+    """
+    nights = _nights(instance)
+    first = instance.start_date
+    return first, max(first, nights[-1]) if nights else first
+
+
 def check_close_duties(ctx: CheckContext) -> list[Violation]:
     """Soft: duties of one doctor not within ``close_days`` of each other.
 
-    Each window of ``close_days`` + 1 days holding k > 1 duty starts costs ``close_weight`` x
-    (k - 1).
+    Each window of ``close_days`` + 1 days inside the horizon holding k > 1 of a doctor's duties
+    costs ``close_weight`` x (k - 1); a duty holds every date from its start to its last night
+    (:func:`_held_dates`), so a weekend block and the Tuesday night after it are two days apart.
     """
     rule = ctx.scenario.rules.min_days_between_duties
     if rule is None or rule.close_days == 0 or rule.close_weight == 0:
         return []
+    length = timedelta(days=rule.close_days)
+    horizon = ctx.scenario.horizon
     violations = []
-    for doctor_id, first, inside in _starts_per_window(ctx, rule.close_days + 1):
-        if len(inside) > 1:
+    for doctor_id, duties in ctx.by_doctor.items():
+        held = [(duty, *_held_dates(duty.instance)) for duty in duties]
+        # Only a window holding some duty can hold two: those from length before a first date
+        # to a last date, inside the horizon.
+        firsts = sorted(
+            {
+                first
+                for _, start, last in held
+                for n in range((last - start + length).days + 1)
+                if horizon.start <= (first := start - length + timedelta(days=n))
+                and first + length <= horizon.end
+            }
+        )
+        for first in firsts:
+            inside = [duty for duty, start, end in held if start <= first + length and first <= end]
+            if len(inside) < 2:
+                continue
+            inside.sort(key=lambda duty: duty.instance.start)
             violations.append(
                 Violation(
                     Rule.CLOSE_DUTIES,
                     False,
-                    f"{doctor_id} has {len(inside)} duties starting {first.isoformat()} to "
-                    f"{(first + timedelta(days=rule.close_days)).isoformat()}; wanted at most "
-                    "one.",
+                    f"{doctor_id} is on {len(inside)} duties from {first.isoformat()} to "
+                    f"{(first + length).isoformat()} (a duty counted from its start to its "
+                    "last night); wanted at most one.",
                     inside[-1].instance.shift_id,
                     doctor_id,
                     (len(inside) - 1) * rule.close_weight,

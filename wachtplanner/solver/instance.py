@@ -170,6 +170,16 @@ class Instance:
             return self.whole_eligible[d_idx]
         return len(self.shifts_of_doctor[d_idx])
 
+    def last_day(self, s_idx: int) -> int:
+        """Return the last day a shift holds its doctor: its last night's, else its start day.
+
+        A weekend block Fri 19:00 - Mon 08:00 holds Friday to Sunday (its nights), a weeknight
+        or a day duty its start day only: the close-duties rule counts the days between the end
+        of one duty's nights and the start of the next.
+        """
+        nights = self.night_days[s_idx]
+        return max(self.start_day[s_idx], nights[-1]) if nights else self.start_day[s_idx]
+
     def month_of(self, s_idx: int) -> tuple[int, int]:
         """Return the (year, month) of a shift's local start (the monthly cap's month)."""
         start = self.shifts[s_idx].start

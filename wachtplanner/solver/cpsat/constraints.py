@@ -253,16 +253,22 @@ def build_min_gap(ctx: BuildContext) -> None:
 
 
 def build_close_duties(ctx: BuildContext) -> None:
-    """Soft: per window of ``close_days`` + 1 days, cost close_weight x max(0, S_w - 1)."""
+    """Soft: per window of ``close_days`` + 1 days, cost close_weight x max(0, H_w - 1).
+
+    H_w: the doctor's duties holding a day of the window, from their start day to their last
+    night's (``BuildContext.held_in``), so a weekend block and the Tuesday night after it are
+    two days apart (Sunday's night to Tuesday's), not four (Friday to Tuesday).
+    """
     rule = ctx.instance.scenario.rules.min_days_between_duties
     if rule is None or rule.close_days == 0 or rule.close_weight == 0:
         return
     length = rule.close_days + 1
     for d_idx in range(len(ctx.instance.doctors)):
         for first_day in ctx.windows(length):
-            count = ctx.count_within(d_idx, first_day, length)
-            if count > 1:
-                over = _excess_over_one(ctx, count, ctx.starts_within(d_idx, first_day, length))
+            held = ctx.held_in(d_idx, first_day, length)
+            if len(held) > 1:
+                inside = cp_model.LinearExpr.sum([ctx.x[d_idx, s] for s in held])
+                over = _excess_over_one(ctx, len(held), inside)
                 ctx.penalties[Rule.CLOSE_DUTIES].append(Penalty(rule.close_weight, over, d_idx))
 
 

@@ -791,9 +791,10 @@ def _duties_by_doctor(instance: Instance, chosen: Collection[Pair]) -> dict[int,
 def _close_duties(instance: Instance, duties: Mapping[int, list[int]]) -> dict[int, list[int]]:
     """Return, per doctor with two duties close together, those duties.
 
-    ``duties`` are each doctor's in start order (:func:`_duties_by_doctor`). Close: starting at
-    most the minimum-gap rule's ``close_days`` apart, what a coordinator counts as bunched
-    (none where the rule is off).
+    ``duties`` are each doctor's in start order (:func:`_duties_by_doctor`). Close: the next
+    starting at most the minimum-gap rule's ``close_days`` after the last day the one before
+    holds (:meth:`Instance.last_day`, a block's last night), what a coordinator counts as
+    bunched and the close-duties rule costs (none where the rule is off).
     """
     rule = instance.scenario.rules.min_days_between_duties
     if rule is None or rule.close_days == 0:
@@ -803,7 +804,7 @@ def _close_duties(instance: Instance, duties: Mapping[int, list[int]]) -> dict[i
         near = {
             s
             for first, second in pairwise(shifts)
-            if instance.start_day[second] - instance.start_day[first] <= rule.close_days
+            if instance.start_day[second] - instance.last_day(first) <= rule.close_days
             for s in (first, second)
         }
         if near:
@@ -1268,7 +1269,7 @@ _GROUP_COLLEAGUES = 6
 
 def _clearest_takers(
     instance: Instance,
-    days: Mapping[int, Sequence[int]],
+    days: Mapping[int, Sequence[tuple[int, int]]],
     shifts: Iterable[int],
     left_out: Collection[int],
     clear_days: int,
@@ -1277,26 +1278,43 @@ def _clearest_takers(
     """Return who could take one of ``shifts``, clear of duties of their own around it.
 
     Colleagues eligible for one of the shifts (but those ``left_out``) with no duty of their
-    own (``days``: each doctor's duty start days) within ``clear_days`` of it, as (colleague,
-    days to their nearest duty), the ``per`` clearest first.
+    own (``days``: each doctor's duties as the days they hold, :func:`_duty_days`) within
+    ``clear_days`` of it, as (colleague, days to their nearest duty), the ``per`` clearest
+    first. Days apart are counted as the close-duties rule counts them: from the earlier
+    duty's last night to the later one's start.
     """
     clearest: dict[int, int] = {}
     for s_idx in shifts:
-        day = instance.start_day[s_idx]
+        held = (instance.start_day[s_idx], instance.last_day(s_idx))
         for taker in instance.doctors_of_shift[s_idx]:
             if taker in left_out:
                 continue
             clear = min(
-                (abs(other - day) for other in days.get(taker, ())), default=instance.num_days
+                (_days_apart(other, held) for other in days.get(taker, ())),
+                default=instance.num_days,
             )
             if clear >= clear_days and clear > clearest.get(taker, 0):
                 clearest[taker] = clear
     return sorted(clearest.items(), key=lambda item: (-item[1], item[0]))[:per]
 
 
-def _duty_days(instance: Instance, duties: Mapping[int, list[int]]) -> dict[int, list[int]]:
-    """Return each doctor's duty start days (``duties`` from :func:`_duties_by_doctor`)."""
-    return {d_idx: [instance.start_day[s] for s in shifts] for d_idx, shifts in duties.items()}
+def _duty_days(
+    instance: Instance, duties: Mapping[int, list[int]]
+) -> dict[int, list[tuple[int, int]]]:
+    """Return each doctor's duties as the (first, last) days they hold.
+
+    ``duties`` from :func:`_duties_by_doctor`; a duty holds its start day to its last night's
+    (:meth:`Instance.last_day`).
+    """
+    return {
+        d_idx: [(instance.start_day[s], instance.last_day(s)) for s in shifts]
+        for d_idx, shifts in duties.items()
+    }
+
+
+def _days_apart(one: tuple[int, int], other: tuple[int, int]) -> int:
+    """Return the days between two duties' held days (0 where they share one)."""
+    return max(other[0] - one[1], one[0] - other[1], 0)
 
 
 def _clear_colleagues(

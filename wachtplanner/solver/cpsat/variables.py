@@ -77,6 +77,31 @@ class BuildContext:
         days = self.starts_by_day[d_idx]
         return [s for day in range(first_day, first_day + num_days) for s in days.get(day, ())]
 
+    @cached_property
+    def held_by_day(self) -> list[dict[int, list[int]]]:
+        """Per doctor, their eligible shifts by every day from their start to their last night.
+
+        The days a duty holds its doctor (:meth:`Instance.last_day`): a weekend block is on
+        each of its nights' days, a weeknight on its start day.
+        """
+        grouped: list[dict[int, list[int]]] = []
+        for d_idx in range(len(self.instance.doctors)):
+            days: dict[int, list[int]] = defaultdict(list)
+            for s in self.eligible(d_idx):
+                for day in range(self.instance.start_day[s], self.instance.last_day(s) + 1):
+                    days[day].append(s)
+            grouped.append(days)
+        return grouped
+
+    def held_in(self, d_idx: int, first_day: int, num_days: int) -> list[int]:
+        """Return a doctor's eligible shifts holding any of ``num_days`` days from ``first_day``.
+
+        Each once, in the order of the days they are first seen on.
+        """
+        days = self.held_by_day[d_idx]
+        found = (s for day in range(first_day, first_day + num_days) for s in days.get(day, ()))
+        return list(dict.fromkeys(found))
+
     def count_within(self, d_idx: int, first_day: int, num_days: int) -> int:
         """Return how many of a doctor's eligible shifts start in a window (no expression).
 
