@@ -373,6 +373,27 @@ def test_a_stage_above_its_ceiling_searches_though_within_its_gap(circle, free_s
     assert ended[True] < entered.terms.deviation_centi
 
 
+def test_the_soft_stage_keeps_the_starts_sums_where_below_the_ceilings(circle, monkeypatch):
+    """The soft stage holds the later sums at the start's values where those are below the
+    ceilings (``StagedSolve._enter_soft``): from the rotation, with ceilings far above its
+    summed deviation per tag and total, the roster ends at or below the rotation's sums.
+    Without that (ceilings alone), the soft stage's trades raise the summed deviation above
+    the rotation's (``test_ceilings_keep_the_rotations_summed_fairness``), and with the gap
+    at 100 % the deviation stage after it does not search it back down. The checker judges
+    the roster."""
+    instance, _, rotation, terms = circle
+    monkeypatch.setattr(staged_module, "_RELATIVE_GAP", 1.0)
+    loose = {"deviation": terms["deviation_centi"] + 10**6, "total": 10**9}
+    solved = StagedSolve(CpSatModel(instance)).solve(
+        FAST, stages=("soft", "deviation", "total"), start=sorted(rotation), ceilings=loose
+    )
+    checked = evaluate_roster(instance.scenario, instance.shifts, solved.roster)
+    assert checked.hard_violations == ()
+    assert checked.terms.soft_penalty < terms["soft_penalty"]
+    assert checked.terms.deviation_centi <= terms["deviation_centi"]
+    assert checked.terms.total_deviation_centi <= terms["total_deviation_centi"]
+
+
 def _same_points_swap(instance: Instance, model: CpSatModel, chosen: set[tuple[int, int]]):
     """Return ``chosen`` with two doctors' duties of equal points per tag swapped (every
     fairness value the same), the first such swap the checker accepts."""

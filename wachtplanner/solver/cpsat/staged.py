@@ -248,6 +248,8 @@ class _Run:
     overrun: float = 0.0
     """The most a search overran its limit by (loading and presolving the model), taken off
     the next budgets."""
+    start_sums: dict[str, int] = field(default_factory=dict)
+    """The start's summed deviation per tag and summed total (by term), where it has them."""
 
 
 class StagedSolve:
@@ -470,7 +472,8 @@ class StagedSolve:
             Values of the summed stages after the soft one (``deviation``, ``total``) that the
             soft stage and later ones keep, where the roster entering the soft stage is within
             them (else its own value): the rotation's, so that spreading duties over time
-            never costs the summed fairness a coordinator's rotation reaches.
+            never costs the summed fairness a coordinator's rotation reaches; the start's
+            where that is lower (``_enter_soft``).
         beside
             What a later sum is held at while an earlier one is brought to its ceiling, where
             above its own ceiling: the rotation's that sets the earlier one's (a roster at
@@ -528,6 +531,7 @@ class StagedSolve:
                 self.sat.hint_all(self.sat.hint_values)
         # The final values come from the last solve (see ``CpSatModel.final_values``): what
         # is kept back is for reading them, and for the caller's checker.
+        sums = [TERM_OF_STAGE[name] for name in ("deviation", "total")]
         return _Run(
             params,
             clock,
@@ -540,6 +544,7 @@ class StagedSolve:
             start_values,
             unsolved,
             soft_of_doctor,
+            start_sums={term: current[term] for term in sums if term in current},
         )
 
     def _stage(
@@ -585,8 +590,20 @@ class StagedSolve:
         ceilings: Mapping[str, int],
         beside: Mapping[str, int] | None,
     ) -> None:
-        """Bring the later sums to their ceilings (``_reach_ceilings``) and hold them."""
+        """Bring the later sums to their ceilings (``_reach_ceilings``) and hold them.
+
+        A sum's ceiling here is the start's where that is lower than the rotation's: the
+        stages before the soft one do not look at the sums (the spread's pairs may raise them
+        to the rotation's), and the soft stage keeps what it is given. On the 10-GP
+        subdivision the spread stage's roster at its bounds came with a summed deviation per
+        tag of 413.36 points where the start had 373.56 (the lowest there is) and the
+        rotation 518.42; held at the rotation's, it ended at 413.36 (one run at 706582b).
+        """
         assert run.best is not None
+        ceilings = {
+            name: min(ceiling, run.start_sums.get(TERM_OF_STAGE[name], ceiling))
+            for name, ceiling in ceilings.items()
+        }
         complete = not self._defers_ceilings
         reached = self._reach_ceilings(
             ceilings, stages, run.best, run.params, run.deadline, complete=complete, beside=beside
