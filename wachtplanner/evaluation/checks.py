@@ -592,7 +592,7 @@ def _held_dates(instance: ShiftInstance) -> tuple[date, date]:
     """Return the first and last local date a duty holds its doctor.
 
     From its start date to its last night's date (a weekend block Fri 19:00 - Mon 08:00 holds
-    Friday to Sunday), or its start date alone where it covers no night or ends by 05:00.
+    Friday to Sunday), or its start date alone where it covers no night (23:00-05:00).
     """
     nights = _nights(instance)
     first = instance.start_date
