@@ -509,9 +509,15 @@ def check_consecutive_nights(ctx: CheckContext) -> list[Violation]:
 
 
 def _starts_per_window(
-    ctx: CheckContext, length_days: int
+    ctx: CheckContext,
+    length_days: int,
+    held_until: Callable[[ShiftInstance], date] | None = None,
 ) -> Iterator[tuple[str, date, list[Duty]]]:
-    """Yield (doctor, first day, duties starting in it) for every window inside the horizon."""
+    """Yield (doctor, first day, duties starting in it) for every window inside the horizon.
+
+    With ``held_until``, a duty counts in a window from its start date to that date (the
+    duties holding a day of the window).
+    """
     horizon = ctx.scenario.horizon
     last_first = max(horizon.start, horizon.end - timedelta(days=length_days - 1))
     for doctor_id, duties in ctx.by_doctor.items():
@@ -519,15 +525,21 @@ def _starts_per_window(
         # are then one slice, its ends moved forward a day at a time.
         ordered = sorted(duties, key=lambda duty: duty.instance.start_date)
         days = [duty.instance.start_date for duty in ordered]
+        lasts = days if held_until is None else [held_until(duty.instance) for duty in ordered]
         low = high = 0
         first = horizon.start
         while first <= last_first:
             end = first + timedelta(days=length_days)
-            while low < len(days) and days[low] < first:
+            # A duty whose last date is before this window's is before every later one's.
+            while low < len(lasts) and lasts[low] < first:
                 low += 1
             while high < len(days) and days[high] < end:
                 high += 1
-            yield doctor_id, first, ordered[low:high]
+            inside = ordered[low:high]
+            if held_until is not None:
+                # (Only a roster with overlapping duties has them out of order.)
+                inside = [duty for n, duty in enumerate(inside, low) if lasts[n] >= first]
+            yield doctor_id, first, inside
             first += timedelta(days=1)
 
 
@@ -588,15 +600,14 @@ def check_min_gap(ctx: CheckContext) -> list[Violation]:
     return violations
 
 
-def _held_dates(instance: ShiftInstance) -> tuple[date, date]:
-    """Return the first and last local date a duty holds its doctor.
+def _last_held_date(instance: ShiftInstance) -> date:
+    """Return the last local date a duty holds its doctor.
 
-    From its start date to its last night's date (a weekend block Fri 19:00 - Mon 08:00 holds
-    Friday to Sunday), or its start date alone where it covers no night (23:00-05:00).
+    Its last night's date (a weekend block Fri 19:00 - Mon 08:00 holds Friday to Sunday), or
+    its start date where it covers no night (23:00-05:00) after it.
     """
     nights = _nights(instance)
-    first = instance.start_date
-    return first, max(first, nights[-1]) if nights else first
+    return max(instance.start_date, nights[-1]) if nights else instance.start_date
 
 
 def check_close_duties(ctx: CheckContext) -> list[Violation]:
@@ -604,39 +615,23 @@ def check_close_duties(ctx: CheckContext) -> list[Violation]:
 
     Each window of ``close_days`` + 1 days inside the horizon holding k > 1 of a doctor's duties
     costs ``close_weight`` x (k - 1); a duty holds every date from its start to its last night
-    (:func:`_held_dates`), so a weekend block and the Tuesday night after it are two days apart.
+    (:func:`_last_held_date`), so a weekend block and the Tuesday night after it are two days
+    apart.
     """
     rule = ctx.scenario.rules.min_days_between_duties
     if rule is None or rule.close_days == 0 or rule.close_weight == 0:
         return []
-    length = timedelta(days=rule.close_days)
-    horizon = ctx.scenario.horizon
     violations = []
-    for doctor_id, duties in ctx.by_doctor.items():
-        held = [(duty, *_held_dates(duty.instance)) for duty in duties]
-        # Only a window holding some duty can hold two: those from length before a first date
-        # to a last date, inside the horizon.
-        firsts = sorted(
-            {
-                first
-                for _, start, last in held
-                for n in range((last - start + length).days + 1)
-                if horizon.start <= (first := start - length + timedelta(days=n))
-                and first + length <= horizon.end
-            }
-        )
-        for first in firsts:
-            inside = [duty for duty, start, end in held if start <= first + length and first <= end]
-            if len(inside) < 2:
-                continue
-            inside.sort(key=lambda duty: duty.instance.start)
+    windows = _starts_per_window(ctx, rule.close_days + 1, _last_held_date)
+    for doctor_id, first, inside in windows:
+        if len(inside) > 1:
             violations.append(
                 Violation(
                     Rule.CLOSE_DUTIES,
                     False,
                     f"{doctor_id} is on {len(inside)} duties from {first.isoformat()} to "
-                    f"{(first + length).isoformat()} (a duty counted from its start to its "
-                    "last night); wanted at most one.",
+                    f"{(first + timedelta(days=rule.close_days)).isoformat()} (a duty counted "
+                    "from its start to its last night); wanted at most one.",
                     inside[-1].instance.shift_id,
                     doctor_id,
                     (len(inside) - 1) * rule.close_weight,
