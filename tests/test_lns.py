@@ -389,6 +389,12 @@ def test_the_soft_stage_keeps_the_starts_sums_where_below_the_ceilings(circle, m
     )
     checked = evaluate_roster(instance.scenario, instance.shifts, solved.roster)
     assert checked.hard_violations == ()
+    # CP-SAT's own values of the roster are the checker's (no at-spread stage: no such term).
+    by_checker = checked.terms.as_dict()
+    assert solved.terms == {name: by_checker[name] for name in solved.terms}
+    assert {k: v for k, v in solved.penalties.items() if v} == {
+        k: v for k, v in checked.penalties_by_rule.items() if v
+    }
     assert checked.terms.soft_penalty < terms["soft_penalty"]
     assert checked.terms.deviation_centi <= terms["deviation_centi"]
     assert checked.terms.total_deviation_centi <= terms["total_deviation_centi"]

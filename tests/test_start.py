@@ -884,8 +884,8 @@ def test_close_duties_no_pair_untangles_are_re_planned_in_groups(
     _, _, pairs_only = _soft_trades(quarter)
     assert close_duties(traded.chosen) < close_duties(pairs_only.chosen)
     assert traded.value < pairs_only.value
-    # The pairs' roster through the checker, its terms CP-SAT's (the groups' roster is checked
-    # in the test above).
+    # Both rosters through the checker, their terms CP-SAT's.
+    assert _checked(quarter, traded.chosen).terms.soft_penalty == traded.value
     assert _checked(quarter, pairs_only.chosen).terms.soft_penalty == pairs_only.value
 
 
@@ -911,6 +911,8 @@ def test_months_over_the_cap_are_lightened(other_quarter, other_traded, monkeypa
     monkeypatch.setattr(lns, "_lightens", lambda instance, chosen: [])
     _, _, untangled_only = _soft_trades(quarter)
     assert most_hours(untangled_only.chosen) > most_hours(traded.chosen)
+    # (The traded roster is checked in the groups' test above.)
+    assert _checked(quarter, untangled_only.chosen).terms.soft_penalty == untangled_only.value
 
 
 def test_the_most_minutes_in_a_month_are_capped(quarter, soft_traded):
