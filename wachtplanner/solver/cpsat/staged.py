@@ -94,7 +94,8 @@ _TOTAL_LEVEL_SHARE = 0.15
 the level over all tags together after the tags' own (``StagedSolve._lower_total``). On the
 50-GP year it fell from 79.24 points to 69.79 in 6 s of this share (Timefold's 74.89-88.35),
 and the soft stage then ended at 7 742 against 6 622-7 165 with the time it had before (one
-run each); on the 100-GP year no pair lowered it and the search for one took 5.2 s."""
+run each; 7 753 against 6 737 in the benchmark runs at 5e78450 and ca966a8); on the 100-GP
+year no pair lowered it and the search for one took 5.2 s."""
 _FOUND = (cp_model.OPTIMAL, cp_model.FEASIBLE)
 _RELAX_SHARE = {"spread": 0.8, "at_spread": 0.5, "deviation": 0.4, "total": 0.4}
 """Share of a stage's time its relaxations may take before the search. Most of the spread
