@@ -932,10 +932,9 @@ def lower_largest(
     pair that takes the roster's summed deviation above ``summed_cap`` is passed over for the
     next colleague. With ``total_only`` only the largest total is tried, every tag's largest
     deviation and the count of rows at it kept (the soft stage's entry, after the at-spread
-    stage: ``StagedSolve._lower_total``): the tags' levels
-    that no pair lowers still take their turn first, and on the 50-GP year's start they took
-    all of 30 s without lowering anything, where the total alone fell from 79.24 points to
-    69.79 in 4.9 s.
+    stage: ``StagedSolve._lower_total``). Otherwise the tags' levels take their turn first,
+    also those no pair lowers: on the 50-GP year's start they took all of 30 s without
+    lowering anything, where the total alone fell from 79.24 points to 69.79 in 4.9 s.
 
     On the 50-GP year's start 2 of the 51 colleagues of the doctor at the largest total (85.85
     points) could take it under, where a neighbourhood of four drawn around them found neither

@@ -600,8 +600,8 @@ class StagedSolve:
         (``lns.lower_largest``), where the summed deviation per tag does not rise; no finished
         stage's value rises (the model's completion would fail where one did). Not on
         a model over ``_SPREAD_SEARCH_UP_TO`` pairs: on the 250- and 500-GP years the start's
-        largest total is already under Timefold's (64.46 points against 76.46, 66.68 against
-        72.12), and the time is the soft stage's.
+        largest total is already under Timefold's (67.45 points against 76.46, 66.68 against
+        72.32 in the benchmark run at 5e78450), and the time is the soft stage's.
         """
         assert run.best is not None
         if not self._searches_spread or not self.sat.splittable or self.sat.keep:
