@@ -15,7 +15,7 @@ import pytest
 
 from benchmarks.generate import generate
 from tests.helpers import FAST, reach_checked, scenario_of, solve_checked
-from wachtplanner.evaluation.objective import evaluate_roster
+from wachtplanner.evaluation.objective import Evaluation, evaluate_roster
 from wachtplanner.exceptions import SolverError
 from wachtplanner.expand import expand_shifts
 from wachtplanner.result import StageResult
@@ -24,7 +24,7 @@ from wachtplanner.solver.cpsat import lns as lns_module
 from wachtplanner.solver.cpsat import staged as staged_module
 from wachtplanner.solver.cpsat.lns import Neighbourhoods, Stage, improve
 from wachtplanner.solver.cpsat.model import CpSatModel
-from wachtplanner.solver.cpsat.staged import STAGES, TERM_OF_STAGE, StagedSolve
+from wachtplanner.solver.cpsat.staged import STAGES, TERM_OF_STAGE, Solved, StagedSolve
 from wachtplanner.solver.greedy import greedy_roster
 from wachtplanner.solver.instance import Instance, compile_instance, neighbourhood_instance
 from wachtplanner.stats.quality import roster_quality
@@ -373,6 +373,19 @@ def test_a_stage_above_its_ceiling_searches_though_within_its_gap(circle, free_s
     assert ended[True] < entered.terms.deviation_centi
 
 
+def _checked_solve(instance: Instance, solved: Solved) -> Evaluation:
+    """Return the checker's evaluation of a staged solve's roster, which keeps every hard rule
+    and whose terms and rule penalties are CP-SAT's own (those the solve has)."""
+    checked = evaluate_roster(instance.scenario, instance.shifts, solved.roster)
+    assert checked.hard_violations == ()
+    by_checker = checked.terms.as_dict()
+    assert solved.terms == {name: by_checker[name] for name in solved.terms}
+    assert {k: v for k, v in solved.penalties.items() if v} == {
+        k: v for k, v in checked.penalties_by_rule.items() if v
+    }
+    return checked
+
+
 def test_the_soft_stage_keeps_the_starts_sums_where_below_the_ceilings(circle, monkeypatch):
     """The soft stage holds the later sums at the start's values where those are below the
     ceilings (``StagedSolve._enter_soft``): from the rotation, with ceilings far above its
@@ -387,14 +400,8 @@ def test_the_soft_stage_keeps_the_starts_sums_where_below_the_ceilings(circle, m
     solved = StagedSolve(CpSatModel(instance)).solve(
         FAST, stages=("soft", "deviation", "total"), start=sorted(rotation), ceilings=loose
     )
-    checked = evaluate_roster(instance.scenario, instance.shifts, solved.roster)
-    assert checked.hard_violations == ()
     # CP-SAT's own values of the roster are the checker's (no at-spread stage: no such term).
-    by_checker = checked.terms.as_dict()
-    assert solved.terms == {name: by_checker[name] for name in solved.terms}
-    assert {k: v for k, v in solved.penalties.items() if v} == {
-        k: v for k, v in checked.penalties_by_rule.items() if v
-    }
+    checked = _checked_solve(instance, solved)
     assert checked.terms.soft_penalty < terms["soft_penalty"]
     assert checked.terms.deviation_centi <= terms["deviation_centi"]
     assert checked.terms.total_deviation_centi <= terms["total_deviation_centi"]
@@ -421,13 +428,7 @@ def test_the_soft_stage_starts_with_the_largest_total_lowered(monkeypatch):
     solved = StagedSolve(CpSatModel(instance)).solve(
         FAST, stages=("spread", "at_spread", "soft"), start=sorted(rotation)
     )
-    checked = evaluate_roster(instance.scenario, instance.shifts, solved.roster)
-    assert checked.hard_violations == ()
-    by_checker = checked.terms.as_dict()
-    assert solved.terms == {name: by_checker[name] for name in solved.terms}
-    assert {k: v for k, v in solved.penalties.items() if v} == {
-        k: v for k, v in checked.penalties_by_rule.items() if v
-    }
+    checked = _checked_solve(instance, solved)
     held = {result.name: result.objective for result in solved.stages}
     assert checked.terms.spread_centi == held["spread"]
     assert checked.terms.at_spread == held["at_spread"]
