@@ -463,7 +463,7 @@ def test_teams_take_the_largest_total_under_where_no_pair_does(easter_start, mon
     before = lns._Caps.of(instance, start)
     holder = min(d for d, total in before.totals.items() if abs(total) == before.total_max)
     by_row = before.by_row(instance)
-    target = {(row.doctor_idx, row.tag): row.target_centi for row in instance.targets}
+    target = instance.target_by_row()
     # The holder's duties they can give up with every row within its tag's largest deviation.
     given = [
         s

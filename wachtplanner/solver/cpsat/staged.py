@@ -163,9 +163,11 @@ model), on a model up to so many pairs; the rest goes to the neighbourhood searc
 soft stage's 4.6 s, and its soft bound stays 0 on every circle year."""
 
 
-def _stage_deterministic(deterministic_time: float, share: float) -> float:
-    """Return ``share`` of one stage's part of a deterministic time limit (tests)."""
-    return deterministic_time / len(STAGES) * share
+def _stage_deterministic(params: SolverParams, share: float) -> float | None:
+    """Return ``share`` of one stage's part of a deterministic time limit (tests), or None."""
+    if params.deterministic_time is None:
+        return None
+    return params.deterministic_time / len(STAGES) * share
 
 
 @dataclass(frozen=True)
@@ -333,11 +335,7 @@ class StagedSolve:
             return lower
         # Deterministic runs (tests) give the relaxations of a stage a fixed share of that
         # stage's budget: they are small models, and a bound found quickly saves a search.
-        deterministic = (
-            None
-            if params.deterministic_time is None
-            else _stage_deterministic(params.deterministic_time, _RELAX_SHARE[name])
-        )
+        deterministic = _stage_deterministic(params, _RELAX_SHARE[name])
         if name == "total":
             if "deviation" not in self._held or not self._largest:
                 return lower
@@ -399,11 +397,7 @@ class StagedSolve:
         linear: bool = True,
     ) -> tuple[cp_model.CpSolverStatus, cp_model.CpSolver]:
         """Search the whole model (``CpSatModel.run``) until the stages' gap."""
-        deterministic_s = (
-            None
-            if params.deterministic_time is None
-            else _stage_deterministic(params.deterministic_time, deterministic_share)
-        )
+        deterministic_s = _stage_deterministic(params, deterministic_share)
         return self.sat.run(
             expression,
             budget_s,
@@ -608,11 +602,7 @@ class StagedSolve:
             return
         now = time.perf_counter()
         until = now + (run.deadline - now) * _TOTAL_LEVEL_SHARE - self._completion_s
-        deterministic_s = (
-            None
-            if run.params.deterministic_time is None
-            else _stage_deterministic(run.params.deterministic_time, _TOTAL_LEVEL_SHARE)
-        )
+        deterministic_s = _stage_deterministic(run.params, _TOTAL_LEVEL_SHARE)
         chosen = set(run.best)
         lowered = lower_largest(
             self.sat.instance,
@@ -625,8 +615,11 @@ class StagedSolve:
         )
         if lowered == chosen:
             return
-        solver = self.sat.fixed_solver(lowered, run.params)
-        run.best, run.last_solver = sorted(lowered), solver
+        self._adopt(run, sorted(lowered), self.sat.fixed_solver(lowered, run.params))
+
+    def _adopt(self, run: _Run, chosen: list[Pair], solver: cp_model.CpSolver) -> None:
+        """Make a completed roster the run's: its solve the hint and the values now."""
+        run.best, run.last_solver = chosen, solver
         self.sat.hint_all(list(solver.response_proto.solution))
         run.current = self.sat.current(solver)
         run.pending = run.unsolved = False
@@ -657,9 +650,7 @@ class StagedSolve:
             ceilings, stages, run.best, run.params, run.deadline, complete=complete, beside=beside
         )
         if reached is not None and reached.solver is not None:
-            run.best, run.last_solver = self.sat.chosen(reached.solver), reached.solver
-            self.sat.hint_all(list(reached.solver.response_proto.solution))
-            run.current = self.sat.current(reached.solver)
+            self._adopt(run, self.sat.chosen(reached.solver), reached.solver)
         elif reached is not None:
             run.best, run.pending = sorted(reached.chosen), True
             run.current[TERM_OF_STAGE["soft"]] += reached.soft_change
@@ -1001,11 +992,7 @@ class StagedSolve:
             return None
         summed_cap = None if ceiling is None else max(ceiling, summed or 0)
         chosen = set(best)
-        deterministic_s = (
-            None
-            if params.deterministic_time is None
-            else _stage_deterministic(params.deterministic_time, _LOWERING_SHARE)
-        )
+        deterministic_s = _stage_deterministic(params, _LOWERING_SHARE)
         lowered = lower_largest(
             self.sat.instance,
             chosen,
@@ -1288,9 +1275,7 @@ class StagedSolve:
         )
 
     def _lns_deterministic(self, params: SolverParams) -> float | None:
-        if params.deterministic_time is None:
-            return None
-        return _stage_deterministic(params.deterministic_time, 1 - self._full_share())
+        return _stage_deterministic(params, 1 - self._full_share())
 
     @staticmethod
     def _lns_progress(
