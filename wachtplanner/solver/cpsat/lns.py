@@ -193,11 +193,16 @@ class Stage:
     then: str | None = None
     """The next summed stage, whose part breaks ties between neighbourhood rosters."""
     ceilings: Mapping[str, int] = field(default_factory=dict)
-    """Later summed stages (``deviation``, ``total``) whose whole value may not exceed this.
+    """Later summed stages (``deviation``, ``total``) whose whole value may not exceed this,
+    and the stage ``beside`` this one.
 
     The whole model holds them as constraints; a neighbourhood's part of one may grow by what
     the whole is below its ceiling, shared between the neighbourhoods searched together.
     """
+    beside: str | None = None
+    """An earlier summed stage searched together with this one (the summed deviation per tag
+    in the total stage): a neighbourhood lowers the sum of both parts, the earlier one's
+    whole value within its ceiling (``ceilings``) rather than at most as it was."""
     levels: Mapping[str, int] | None = None
     """The ``over_levels`` repair's largest deviation per tag (see ``build_over_levels``)."""
     excess: int = 0
@@ -493,6 +498,7 @@ class _Part:
         together: Sequence[frozenset[int]] = (),
     ) -> None:
         """``together``: the neighbourhoods searched at the same time, this one among them."""
+        self.stage = stage
         self.slack = caps.slack(stage.ceilings, len(together))
         self.part: Neighbourhood = neighbourhood_instance(whole, doctors, chosen)
         # A kept pair outside the part is kept or not whatever the part does: left out.
@@ -502,7 +508,9 @@ class _Part:
         self.current = set(self.part.own_pairs(chosen))
         fairness, model = self.built.fairness, self.built.model
         self.kept: list[Expr] = [
-            self.built.objectives[name] for name in stage.done if name not in _CAPPED_STAGES
+            self.built.objectives[name]
+            for name in stage.done
+            if name not in _CAPPED_STAGES and name != stage.beside
         ]
         # The month's from the soft stage on: the largest deviations' lowering moves whole
         # weekends (held at the rotation's busiest month, the 100-GP year's start kept a
@@ -548,6 +556,10 @@ class _Part:
         # value is taken where it lowers the next one (as the at-spread stage's full search).
         self.tie_break = None if stage.then is None else self.built.objectives[stage.then]
         self.searched: Expr = self.expression
+        if stage.beside is not None:
+            self.searched = cp_model.LinearExpr.sum(
+                [self.expression, self.built.objectives[stage.beside]]
+            )
 
     def _fix(self, fixed: bool) -> None:
         variables = self.built.model.proto.variables
@@ -584,7 +596,7 @@ class _Part:
             cap = 2 * int(solver.value(self.tie_break)) + 100
             model.add(self.tie_break <= cap)
             self.searched = cp_model.LinearExpr.weighted_sum(
-                [self.expression, self.tie_break], [cap + 1, 1]
+                [self.searched, self.tie_break], [cap + 1, 1]
             )
         model.minimize(self.searched)
         model.clear_hints()  # type: ignore[no-untyped-call]
@@ -592,6 +604,11 @@ class _Part:
         hint.vars.extend(range(len(solver.response_proto.solution)))
         hint.values.extend(solver.response_proto.solution)
         return solver, int(solver.value(self.expression))
+
+    def gain(self, before: cp_model.CpSolver, after: cp_model.CpSolver) -> int:
+        """Return how much the search lowered the part: its stage's, with the stage beside it."""
+        lowered = self.expression if self.stage.beside is None else self.searched
+        return int(before.value(lowered)) - int(after.value(lowered))
 
     def change(self, name: str | None, before: cp_model.CpSolver, after: cp_model.CpSolver) -> int:
         """Return how much the part changed stage ``name``'s whole value (0 where None).
@@ -690,7 +707,7 @@ def improve(
                 break
             if max_steps is not None and outcome.num_steps >= max_steps:
                 break
-            value_before, spent_before = best_value, spent_deterministic
+            lowered, spent_before = 0, spent_deterministic
             # The caps hold all along; who sits at a tag's largest deviation changes.
             caps = _Caps.of(instance, best)
             if stage.name == "at_spread":
@@ -736,6 +753,7 @@ def improve(
                 if solver.value(part.searched) > fixed.value(part.searched):
                     continue
                 found = int(solver.value(part.expression))
+                lowered += part.gain(fixed, solver)
                 doctors = frozenset(part.part.doctors)
                 best = {pair for pair in best if pair[0] not in doctors} | part.chosen(solver)
                 outcome.tracked += part.change(tracked, fixed, solver)
@@ -745,15 +763,16 @@ def improve(
                         for d, expression in part.by_doctor.items()
                     }
                 )
+                # (Beside another stage, this one's part may rise where that one's falls more.)
+                best_value -= part_now - found
                 if found < part_now:
-                    best_value -= part_now - found
                     outcome.num_improving += 1
                     if on_improve is not None:
                         on_improve(best_value)
             step_s = time.perf_counter() - step_started
             overhead_s = max(overhead_s, step_s - longest)
             neighbourhoods.record(
-                value_before - best_value,
+                lowered,
                 step_s if deterministic_s is None else spent_deterministic - spent_before,
             )
     outcome.chosen, outcome.value, outcome.changed = best, best_value, best != chosen
@@ -1510,14 +1529,10 @@ def trade(
             step = outcome.num_steps
             outcome.num_steps += 1
             budget.charge(solver, fixed)
-            found = (
-                int(solver.value(part.expression))
-                if code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
-                else now
-            )
-            if found >= now:
+            if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE) or part.gain(fixed, solver) <= 0:
                 failed_at[doctors] = step
                 continue
+            found = int(solver.value(part.expression))
             best = {p for p in best if p[0] not in doctors} | part.chosen(solver)
             best_value -= now - found
             outcome.tracked += part.change(tracked, fixed, solver)

@@ -114,6 +114,8 @@ class CpSatModel:
         """The longest fixed-roster solve so far (a neighbourhood search ends with one)."""
         self.hint_values: list[int] | None = None
         """The complete solution of the last evaluation's first solve (a hint)."""
+        self._ceiling_of: dict[str, cp_model.IntVar] = {}
+        """Each held summed stage's ceiling, as a variable (:meth:`hold`)."""
 
     def _hold_penalties(self) -> None:
         """Hold each soft rule's penalty in a variable of its own; the soft penalty is their sum.
@@ -193,6 +195,21 @@ class CpSatModel:
         if code == cp_model.MODEL_INVALID:
             raise SolverError(f"CP-SAT rejected the model: {copy.validate()}")
         return solver if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
+
+    def hold(self, name: str, value: int) -> None:
+        """Hold a stage's expression at or below ``value``, lower or higher than held before.
+
+        Through a variable of its own (expression <= ceiling) whose domain is set, so that a
+        later stage may widen it (``staged._SPENT_BESIDE``) where a constraint would stay.
+        """
+        ceiling = self._ceiling_of.get(name)
+        if ceiling is None:
+            ceiling = self.model.new_int_var(0, max(0, value), f"ceiling_{name}")
+            self.model.add(self.objectives[name] <= ceiling)
+            self._ceiling_of[name] = ceiling
+        domain = self.model.proto.variables[ceiling.index].domain
+        domain.clear()
+        domain.extend([0, max(0, value)])
 
     def _expressions(self) -> dict[str, Expr]:
         expressions = {TERM_OF_STAGE[k]: v for k, v in self.objectives.items() if k != "changes"}

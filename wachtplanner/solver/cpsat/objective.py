@@ -11,7 +11,8 @@ Per fairness row r = (doctor, tag): ``dev_r = earned_r - target_r``, ``abs_r = |
                 the tag's largest value is then fixed to what the spread stage reached);
 ``soft``        the weighted soft penalties (spread over time, wishes, caps);
 ``deviation``   the sum of ``abs_r``;
-``total``       the sum over doctors of ``|sum over tags of dev_r|``;
+``total``       the sum over doctors of ``|sum over tags of dev_r|`` (searched beside the
+                ``deviation``, see ``staged._SPENT_BESIDE``);
 ``changes``     (re-plan only, first) how many published pairs are not kept.
 """
 

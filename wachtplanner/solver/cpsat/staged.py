@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ortools.sat.python import cp_model, cp_model_helper
 
@@ -125,6 +125,25 @@ _FIXED_SOLVE_S_PER_VARIABLE = 4e-6
 """A fixed-roster solve's time by the model's variables, before one is measured (the 250-GP
 year's 637 145 took 1.7-1.8 s, the 500-GP year's 1 269 255 took 4.0-4.5 s, 6.75 s on a slow
 spell)."""
+_SPENT_BESIDE = "deviation"
+"""The summed stage whose gap the next one may spend: the total stage lowers the summed
+deviation per tag and the summed total together (issue §3: "the sum of deviations per tag and
+in total"), the first held within the 1 % gap of its bound at which its own search stops
+(and at most at the rotation's). On the 50-GP quarter, held at its value (163 619
+centi-points), a 40-s search did not lower the total from 128 087; held at the rotation's
+163 701 (the top of its gap is 164 046), a search of the sum found 123 287 with 163 697
+(Timefold: 123 605 with 164 079)."""
+_BESIDE_FULL_UP_TO = LIGHT_PRESOLVE_FROM
+"""Up to so many pairs a stage searched beside another gets only the full search: on the 50-GP
+quarter (5 470 pairs) the neighbourhoods of a few doctors lowered nothing in 6.1 s, where
+CP-SAT's own, of most of the model, took the total from 128 087 to 123 287 in 2.8 s after a
+4-s presolve."""
+_SOFT_SHARE_BESIDE = 0.7
+"""The soft stage's share on a model whose total stage gets a full search beside the summed
+deviation per tag (``_BESIDE_FULL_UP_TO``); time the later stages leave goes back to it
+(``_soft_with_time_left``). On the 50-GP quarter the total stage's 8 s (0.85) took the total
+from 128 087 to 126 487, 16 s (0.7) to 123 287 (Timefold: 123 605); the soft penalty ended
+at 1 027 against 993 (Timefold: 1 574)."""
 _SIDEWAYS_DROPPED = ("spread", "at_spread")
 """Stages before the soft one that keep the roster they started from unless they lower their
 value: where they do not, the summed deviations stay the rotation's (the ceilings)."""
@@ -305,8 +324,33 @@ class StagedSolve:
 
     def _keep(self, name: str, expression: Expr, value: int) -> None:
         """Hold a finished stage's expression at or below its value."""
-        self.sat.model.add(expression <= value)
+        if name == _SPENT_BESIDE:
+            # Its ceiling from the soft stage on, lowered or widened (``_held_at``).
+            self.sat.hold(name, value)
+        else:
+            self.sat.model.add(expression <= value)
         self._held[name] = value
+
+    @classmethod
+    def _held_at(cls, name: str, value: int, bound: int, ceilings: Mapping[str, int]) -> int:
+        """Return what a finished stage is held at: its value, but see ``_SPENT_BESIDE``.
+
+        The summed deviation per tag, where within the gap at which its search stops, is held
+        at the top of that gap, and not above the rotation's (``ceilings``; the soft stage
+        held it at the start's where that was lower): the total stage searches the two sums
+        together (``_beside``) and may spend what is left of it.
+        """
+        if name != _SPENT_BESIDE:
+            return value
+        return max(value, cls._gap_target(bound, ceilings.get(name)))
+
+    def _beside(self, name: str, current: Mapping[str, int]) -> str | None:
+        """Return the earlier stage a stage is searched together with (``_SPENT_BESIDE``)."""
+        held = self._held.get(_SPENT_BESIDE)
+        now = current.get(TERM_OF_STAGE[_SPENT_BESIDE])
+        if name != "total" or held is None or now is None or held <= now:
+            return None
+        return _SPENT_BESIDE
 
     def _relaxed_bound(
         self,
@@ -573,7 +617,7 @@ class StagedSolve:
         if name == "at_spread" and run.best is not None:
             run.current[term] = self._num_at_largest(run.best)
         if run.best is not None and run.current.get(term, lower) > lower:
-            relax_s = (run.deadline - time.perf_counter()) * _STAGE_SHARE[name]
+            relax_s = (run.deadline - time.perf_counter()) * self._share(name)
             # A spread stage that will not search gives its relaxations the whole of it.
             will_search = name != "spread" or self._searches_spread
             relax_share = _RELAX_SHARE.get(name, 0) if will_search else 1.0
@@ -683,7 +727,7 @@ class StagedSolve:
             run.results.append(
                 StageResult(name, status, value_now, lower, time.perf_counter() - stage_started)
             )
-            self._keep(name, expression, value_now)
+            self._keep(name, expression, self._held_at(name, value_now, lower, ceilings))
             return True
         remaining = run.deadline - time.perf_counter()
         if run.best is not None and (
@@ -722,14 +766,15 @@ class StagedSolve:
             self.sat.model.add(expression >= lower)
         # A search overruns its limit by what loading and presolving the model take (2-6 s
         # on a circle year); the largest overrun so far is taken off the next budget.
-        share = 1.0 if name == stages[-1] else _STAGE_SHARE[name]
+        share = 1.0 if name == stages[-1] else self._share(name)
         remaining = run.deadline - time.perf_counter()
         budget = max(_MIN_STAGE_S, remaining * share - run.overrun)
-        searched, scale, cap = self._tie_broken(name, stages, expression, run.current)
+        beside = self._beside(name, run.current)
+        searched, scale, cap = self._tie_broken(name, stages, expression, run.current, beside)
         callback = SearchProgress(name, run.clock, run.progress, scale, cap)
         lns = name in _LNS_STAGES and self.sat.splittable
         stage_until = time.perf_counter() + budget
-        full_share = self._full_share() if lns else 1.0
+        full_share = self._full_share(beside) if lns else 1.0
         code, solver, searched_bound = self._full_search(
             run,
             name,
@@ -768,7 +813,13 @@ class StagedSolve:
         else:
             value, bound = run.current.get(term, lower), lower
             solution = self.sat.hinted_solution()
-        if lns and code != cp_model.OPTIMAL and value > max(bound, lower) and run.best is not None:
+        if (
+            lns
+            and full_share < 1.0
+            and code != cp_model.OPTIMAL
+            and value > max(bound, lower)
+            and run.best is not None
+        ):
             # The full search on a circle-sized model is where time is lost; trading
             # duties among a few doctors at a time is where the stage improves.
             done = tuple(stages[: stages.index(name)])
@@ -781,7 +832,9 @@ class StagedSolve:
                     done,
                     self._largest if "at_spread" in (*done, name) else None,
                     self._next_summed(name, stages),
-                    {k: v for k, v in run.held.items() if k in later},
+                    {k: v for k, v in run.held.items() if k in later}
+                    | ({} if beside is None else {beside: self._held[beside]}),
+                    beside=beside,
                 ),
                 expression,
                 stage_until,
@@ -822,7 +875,9 @@ class StagedSolve:
                 time.perf_counter() - stage_started,
             )
         )
-        self._keep(name, expression, value)
+        self._keep(name, expression, self._held_at(name, value, bound, ceilings))
+        if beside is not None:
+            self._revise_beside(run, beside)
         return None
 
     def _full_search(
@@ -1252,7 +1307,7 @@ class StagedSolve:
             now = current.get(TERM_OF_STAGE[name])
             if name in later and now is not None:
                 held[name] = max(ceiling, now)
-                self.sat.model.add(self.sat.objectives[name] <= held[name])
+                self.sat.hold(name, held[name])
         return held
 
     @staticmethod
@@ -1269,7 +1324,19 @@ class StagedSolve:
             return None
         return later[0] if later[0] in ("soft", "deviation", "total") else None
 
-    def _full_share(self) -> float:
+    def _share(self, name: str) -> float:
+        """Return a stage's share of the time left (``_STAGE_SHARE``, ``_SOFT_SHARE_BESIDE``)."""
+        if name == "soft" and len(self.sat.x) <= _BESIDE_FULL_UP_TO:
+            return _SOFT_SHARE_BESIDE
+        return _STAGE_SHARE[name]
+
+    def _full_share(self, beside: str | None = None) -> float:
+        """Return the share of an LNS stage's time for its full search (``_FULL_SHARE_BEFORE_LNS``).
+
+        All of it for a stage searched beside another (``_BESIDE_FULL_UP_TO``).
+        """
+        if beside is not None and len(self.sat.x) <= _BESIDE_FULL_UP_TO:
+            return 1.0
         return next(
             (share for up_to, share in _FULL_SHARE_BEFORE_LNS if len(self.sat.x) <= up_to), 0.0
         )
@@ -1285,10 +1352,23 @@ class StagedSolve:
             return None
         return lambda value: progress(name, value, max(0, bound), time.perf_counter() - clock)
 
+    def _revise_beside(self, run: _Run, beside: str) -> None:
+        """Report the stage searched beside another again, with the roster's value now."""
+        result = next(r for r in run.results if r.name == beside)
+        value = run.current[TERM_OF_STAGE[beside]]
+        if value != result.objective:
+            status = SolveStatus.OPTIMAL if value == result.bound else SolveStatus.FEASIBLE
+            run.results.revise(replace(result, status=status, objective=value))
+
     def _tie_broken(
-        self, name: str, stages: Sequence[str], expression: Expr, current: dict[str, int]
+        self,
+        name: str,
+        stages: Sequence[str],
+        expression: Expr,
+        current: dict[str, int],
+        beside: str | None = None,
     ) -> tuple[Expr, int, int]:
-        """Return what a stage searches, with the scale and the cap on the soft penalty.
+        """Return what a stage searches, with the scale and the cap on what is added to it.
 
         A stage of ``_TIE_BROKEN`` before the soft stage searches its term tie-broken by the
         soft penalty: searched alone, CP-SAT is free to reshuffle everything else (on the
@@ -1298,6 +1378,10 @@ class StagedSolve:
         scale * term + soft ranks rosters by the term first, exactly, among those rosters; the
         stage's bound on the term is ceil((bound - cap) / scale).
         """
+        if beside is not None:
+            # The sum of both; the stage's bound is that of the sum less what is held beside.
+            both = cp_model.LinearExpr.sum([expression, self.sat.objectives[beside]])
+            return both, 1, self._held[beside]
         soft_now = current.get("soft_penalty")
         later = stages[stages.index(name) + 1 :]
         if name not in _TIE_BROKEN or "soft" not in later or soft_now is None:
