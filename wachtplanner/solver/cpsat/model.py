@@ -200,16 +200,24 @@ class CpSatModel:
         """Hold a stage's expression at or below ``value``, lower or higher than held before.
 
         Through a variable of its own (expression <= ceiling) whose domain is set, so that a
-        later stage may widen it (``staged._SPENT_BESIDE``) where a constraint would stay.
+        later stage may widen it (``staged._SPENT_BESIDE``) where a constraint would stay. The
+        variable is hinted at its ceiling, so that a complete hint stays complete and feasible
+        (the roster hinted is within what is held).
         """
+        top = max(0, value)
         ceiling = self._ceiling_of.get(name)
         if ceiling is None:
-            ceiling = self.model.new_int_var(0, max(0, value), f"ceiling_{name}")
+            ceiling = self.model.new_int_var(0, top, f"ceiling_{name}")
             self.model.add(self.objectives[name] <= ceiling)
             self._ceiling_of[name] = ceiling
         domain = self.model.proto.variables[ceiling.index].domain
         domain.clear()
-        domain.extend([0, max(0, value)])
+        domain.extend([0, top])
+        hinted = self.hinted_solution()
+        if len(hinted) == ceiling.index:
+            self.hint_all([*hinted, top])
+        elif len(hinted) > ceiling.index:
+            self.model.proto.solution_hint.values[ceiling.index] = top
 
     def _expressions(self) -> dict[str, Expr]:
         expressions = {TERM_OF_STAGE[k]: v for k, v in self.objectives.items() if k != "changes"}
