@@ -294,32 +294,42 @@ def free_soft(circle):
     return _run(circle, deterministic_s=2.0)
 
 
+def _improved(circle, value: int, stage: Stage, deterministic_s: float):
+    """Return ``improve``'s outcome from the circle's rotation, and the checker's evaluation
+    of its roster (which keeps every hard rule)."""
+    instance, model, rotation, _ = circle
+    outcome = improve(
+        instance,
+        rotation,
+        value,
+        stage,
+        rules=model.rules,
+        until=time.perf_counter() + 60,
+        params=FAST,
+        deterministic_s=deterministic_s,
+    )
+    evaluation = evaluate_roster(
+        instance.scenario, instance.shifts, instance.roster_of(sorted(outcome.chosen))
+    )
+    assert evaluation.hard_violations == ()
+    return outcome, evaluation
+
+
 def test_ceilings_keep_the_rotations_summed_fairness(circle, free_soft):
     """Without ceilings the soft stage's trades raise the summed deviation above the
     rotation's (the precondition that makes this test able to fail); with the rotation's
     summed deviation per tag and in total as ceilings, neither rises, and the soft penalty
     still falls. The checker judges the result."""
-    instance, _, rotation, terms = circle
+    instance, _, _, terms = circle
     free = free_soft
     free_terms = evaluate_roster(
         instance.scenario, instance.shifts, instance.roster_of(sorted(free.chosen))
     ).terms
     assert free_terms.deviation_centi > terms["deviation_centi"]
     ceilings = {"deviation": terms["deviation_centi"], "total": terms["total_deviation_centi"]}
-    held = improve(
-        instance,
-        rotation,
-        terms["soft_penalty"],
-        Stage("soft", (), ceilings=ceilings),
-        rules=circle[1].rules,
-        until=time.perf_counter() + 60,
-        params=FAST,
-        deterministic_s=2.0,
+    held, evaluation = _improved(
+        circle, terms["soft_penalty"], Stage("soft", (), ceilings=ceilings), 2.0
     )
-    evaluation = evaluate_roster(
-        instance.scenario, instance.shifts, instance.roster_of(sorted(held.chosen))
-    )
-    assert evaluation.hard_violations == ()
     assert evaluation.terms.soft_penalty == held.value < terms["soft_penalty"]
     assert evaluation.terms.deviation_centi <= ceilings["deviation"]
     assert evaluation.terms.total_deviation_centi <= ceilings["total"]
@@ -542,13 +552,12 @@ def test_a_total_searched_beside_the_deviation_spends_its_ceiling(circle):
     deviation rises, which stays within its ceiling. With room to spare (a ceiling of 10^6
     over), the sum of the two still falls (61 574 + 10 238; the total searched alone took the
     deviation to 107 734 for a total of 16 382). The checker judges each roster."""
-    instance, model, rotation, terms = circle
+    terms = circle[3]
     deviation, total = terms["deviation_centi"], terms["total_deviation_centi"]
     ended = {}
     for room in (0, 500, 10**6):
-        outcome = improve(
-            instance,
-            rotation,
+        outcome, checked = _improved(
+            circle,
             total,
             Stage(
                 "total",
@@ -556,15 +565,8 @@ def test_a_total_searched_beside_the_deviation_spends_its_ceiling(circle):
                 ceilings={"deviation": deviation + room},
                 beside="deviation" if room else None,
             ),
-            rules=model.rules,
-            until=time.perf_counter() + 60,
-            params=FAST,
-            deterministic_s=0.5,
+            0.5,
         )
-        checked = evaluate_roster(
-            instance.scenario, instance.shifts, instance.roster_of(sorted(outcome.chosen))
-        )
-        assert checked.hard_violations == ()
         assert checked.terms.total_deviation_centi == outcome.value
         ended[room] = (checked.terms.deviation_centi, outcome.value)
     assert ended[0] == (deviation, total)
