@@ -498,7 +498,6 @@ class _Part:
         together: Sequence[frozenset[int]] = (),
     ) -> None:
         """``together``: the neighbourhoods searched at the same time, this one among them."""
-        self.stage = stage
         self.slack = caps.slack(stage.ceilings, len(together))
         self.part: Neighbourhood = neighbourhood_instance(whole, doctors, chosen)
         # A kept pair outside the part is kept or not whatever the part does: left out.
@@ -555,11 +554,13 @@ class _Part:
         # The next stage's part breaks ties (see ``now``): a move that keeps this stage's
         # value is taken where it lowers the next one (as the at-spread stage's full search).
         self.tie_break = None if stage.then is None else self.built.objectives[stage.then]
-        self.searched: Expr = self.expression
+        self.lowered: Expr = self.expression
+        """What a search must lower: the stage's part, with the part of the stage beside it."""
         if stage.beside is not None:
-            self.searched = cp_model.LinearExpr.sum(
+            self.lowered = cp_model.LinearExpr.sum(
                 [self.expression, self.built.objectives[stage.beside]]
             )
+        self.searched: Expr = self.lowered
 
     def _fix(self, fixed: bool) -> None:
         variables = self.built.model.proto.variables
@@ -606,9 +607,8 @@ class _Part:
         return solver, int(solver.value(self.expression))
 
     def gain(self, before: cp_model.CpSolver, after: cp_model.CpSolver) -> int:
-        """Return how much the search lowered the part: its stage's, with the stage beside it."""
-        lowered = self.expression if self.stage.beside is None else self.searched
-        return int(before.value(lowered)) - int(after.value(lowered))
+        """Return how much the search lowered the part (``lowered``)."""
+        return int(before.value(self.lowered)) - int(after.value(self.lowered))
 
     def change(self, name: str | None, before: cp_model.CpSolver, after: cp_model.CpSolver) -> int:
         """Return how much the part changed stage ``name``'s whole value (0 where None).

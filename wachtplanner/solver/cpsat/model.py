@@ -213,11 +213,13 @@ class CpSatModel:
         domain = self.model.proto.variables[ceiling.index].domain
         domain.clear()
         domain.extend([0, top])
-        hinted = self.hinted_solution()
-        if len(hinted) == ceiling.index:
-            self.hint_all([*hinted, top])
-        elif len(hinted) > ceiling.index:
-            self.model.proto.solution_hint.values[ceiling.index] = top
+        hint = self.model.proto.solution_hint
+        hinted = self._complete_hint_size()
+        if hinted == ceiling.index:
+            hint.vars.extend([hinted])
+            hint.values.extend([top])
+        elif hinted > ceiling.index:
+            hint.values[ceiling.index] = top
 
     def _expressions(self) -> dict[str, Expr]:
         expressions = {TERM_OF_STAGE[k]: v for k, v in self.objectives.items() if k != "changes"}
@@ -306,13 +308,19 @@ class CpSatModel:
             raise SolverError("a roster of the neighbourhood search breaks a rule of the model")
         return solver
 
-    def hinted_solution(self) -> list[int]:
-        """Return the complete hint as values by variable index (empty if it is partial)."""
+    def _complete_hint_size(self) -> int:
+        """Return how many variables, from the first, a complete hint gives (0 if partial)."""
         hint = self.model.proto.solution_hint
         num_vars = len(hint.vars)
         if num_vars == 0 or hint.vars[0] != 0 or hint.vars[num_vars - 1] != num_vars - 1:
+            return 0
+        return num_vars
+
+    def hinted_solution(self) -> list[int]:
+        """Return the complete hint as values by variable index (empty if it is partial)."""
+        if not self._complete_hint_size():
             return []
-        return list(hint.values)
+        return list(self.model.proto.solution_hint.values)
 
     def hint_all(self, values: Sequence[int]) -> None:
         """Hint a complete solution, given as values by variable index."""
