@@ -211,6 +211,10 @@ class Stage:
     """The ``over_levels`` repair's weight of a centi-point over against a row at a level."""
     total_level: int | None = None
     """The ``over_levels`` repair's largest |total deviation| of a doctor, where it has one."""
+    held_rules: tuple[str, ...] = ()
+    """Soft rules whose own penalty a neighbourhood's part may not raise (the close duties
+    from the soft stage's end on: the later stages may not trade them for other soft rules'
+    penalties; ``StagedSolve._hold_bunching``)."""
 
 
 class Neighbourhoods:
@@ -534,6 +538,11 @@ class _Part:
         if "at_spread" in stage.done:
             assert count is not None
             self.kept.append(count)
+        self.kept += [
+            cp_model.LinearExpr.sum([p.weight * p.term for p in penalties])
+            for rule, penalties in self.built.ctx.penalties.items()
+            if str(rule) in stage.held_rules and penalties
+        ]
         self.by_doctor = doctor_parts(self.built.ctx, fairness, stage.name) or {}
         if stage.name == "at_spread":
             assert count is not None

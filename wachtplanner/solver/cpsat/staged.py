@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from ortools.sat.python import cp_model, cp_model_helper
 
 from wachtplanner.domain.roster import Roster
+from wachtplanner.domain.rules import Rule
 from wachtplanner.exceptions import SolverError
 from wachtplanner.result import SolveStatus, StageResult
 from wachtplanner.solver.cpsat.lns import (
@@ -128,11 +129,15 @@ spell)."""
 _SPENT_BESIDE = "deviation"
 """The summed stage whose gap the next one may spend: the total stage lowers the summed
 deviation per tag and the summed total together (issue §3: "the sum of deviations per tag and
-in total"), the first held within the 1 % gap of its bound at which its own search stops
-(and at most at the rotation's). On the 50-GP quarter, held at its value (163 619
-centi-points), a 40-s search did not lower the total from 128 087; held at the rotation's
-163 701 (the top of its gap is 164 046), a search of the sum found 123 287 with 163 697
-(Timefold: 123 605 with 164 079)."""
+in total"), the first held with the 1 % of room at which a search stops (``_held_at``), and
+at most at the rotation's. On the 50-GP quarter, held at its value (163 619 centi-points), a
+40-s search did not lower the total from 128 087; held at the rotation's 163 701 (the top of
+its gap is 164 046), a search of the sum found 123 287 with 163 697 (Timefold: 123 605 with
+164 079). On the 250-GP year, from a 60-s roster (deviation 970 596, 2.7 % over its bound,
+total 570 554), 15 s of the total's neighbourhoods beside it held at the rotation's 971 026
+found nothing; 10 s of the deviation's first (to 969 164), then 10 s of the total's, took the
+total to 565 354 with 970 380: the room the deviation's search makes is what the total
+spends."""
 _BESIDE_FULL_UP_TO = LIGHT_PRESOLVE_FROM
 """Up to so many pairs a stage searched beside another gets only the full search: on the 50-GP
 quarter (5 470 pairs) the neighbourhoods of a few doctors took the total from 128 087 to
@@ -144,6 +149,22 @@ deviation per tag (``_BESIDE_FULL_UP_TO``); time the later stages leave goes bac
 (``_soft_with_time_left``). On the 50-GP quarter the total stage's 8 s (0.85) took the total
 from 128 087 to 126 487, 16 s (0.7) to 123 287 (Timefold: 123 605); the soft penalty ended
 at 1 027 against 993 (Timefold: 1 574)."""
+_SUMMED_TIME_BAND = (FULL_SEARCH_UP_TO, 150_000)
+"""Models over the first and up to the second number of pairs (the 250-GP year's 111 935)
+whose later stages take the shares of ``_SUMMED_TIME_SHARE``. With 0.85 of the time left the
+soft stage took 38 s of a 60-s solve and the two summed stages 5.5 s, and the summed total
+stayed over Timefold's (5 705.54 against 5 670.40). With these shares the deviation's
+neighbourhoods lowered it by 19-59 points in 7 s, which the total stage beside it spent
+(``_held_at``): in two 60-s runs the total ended at 5 646.76 and 5 611.54 and the summed
+deviation per tag at 9 703.06 and 9 681.98 (the rotation's 9 710.26), the soft penalty at
+65 274 and 68 059 against 55 679 (Timefold's 80 887), with 0 and 1 pairs of close duties
+(Timefold's 2; three runs before the close duties were held: 5 611.54-5 619.34). Not on
+larger models:
+on the 500-GP year (222 451 pairs) a completion takes 4-5 s of each stage, and with 0.4 the
+soft stage's neighbourhoods left 16 of 40 close pairs (0.4 % of consecutive duties against
+Timefold's 0.15 %) while the total still ended over Timefold's (11 399.19 against 11 341.01);
+with 0.5 and 0.6 it did not move the total."""
+_SUMMED_TIME_SHARE = {"soft": 0.4, "deviation": 0.3}
 _SIDEWAYS_DROPPED = ("spread", "at_spread")
 """Stages before the soft one that keep the roster they started from unless they lower their
 value: where they do not, the summed deviations stay the rotation's (the ceilings)."""
@@ -294,6 +315,8 @@ class StagedSolve:
         """Each tag's lower bound on its largest deviation, from the spread stage's relaxations."""
         self._held: dict[str, int] = {}
         """Each finished stage's value, which the model holds its expression at or below."""
+        self._held_rules: tuple[str, ...] = ()
+        """Soft rules held at their penalty from the soft stage's end on (``_hold_bunching``)."""
 
     def _stage_expression(self, name: str, best: Collection[Pair] | None) -> tuple[Expr, int]:
         """Return a stage's expression and its combinatorial lower bound."""
@@ -335,14 +358,20 @@ class StagedSolve:
     def _held_at(cls, name: str, value: int, bound: int, ceilings: Mapping[str, int]) -> int:
         """Return what a finished stage is held at: its value, but see ``_SPENT_BESIDE``.
 
-        The summed deviation per tag, where within the gap at which its search stops, is held
-        at the top of that gap, and not above the rotation's (``ceilings``; the soft stage
-        held it at the start's where that was lower): the total stage searches the two sums
-        together (``_beside``) and may spend what is left of it.
+        The summed deviation per tag is held with 1 % of room (the gap at which a search
+        stops): where within that gap of its bound, at the top of the gap; where outside it,
+        1 % over its value. Never above the rotation's (``ceilings``; the soft stage held it
+        at the start's where that was lower). The total stage searches the two sums together
+        (``_beside``) and may spend what is left of it.
         """
         if name != _SPENT_BESIDE:
             return value
-        return max(value, cls._gap_target(bound, ceilings.get(name)))
+        if cls._within_gap(value, bound):
+            top = cls._gap_target(bound, None)
+        else:
+            top = math.floor(value * (1 + _RELATIVE_GAP))
+        ceiling = ceilings.get(name)
+        return max(value, top if ceiling is None else min(top, ceiling))
 
     def _beside(self, name: str, current: Mapping[str, int]) -> str | None:
         """Return the earlier stage a stage is searched together with (``_SPENT_BESIDE``)."""
@@ -625,9 +654,34 @@ class StagedSolve:
             lower = self._relaxed_bound(
                 name, lower, run.best, run.current.get(term), relax_until, run.params
             )
-        if self._done_without_search(run, name, expression, lower, ceilings, stage_started):
-            return None
-        return self._searched_stage(run, name, stages, expression, lower, ceilings, stage_started)
+        if not self._done_without_search(run, name, expression, lower, ceilings, stage_started):
+            solved = self._searched_stage(
+                run, name, stages, expression, lower, ceilings, stage_started
+            )
+            if solved is not None:
+                return solved
+        if name == "soft":
+            self._hold_bunching(run)
+        return None
+
+    def _hold_bunching(self, run: _Run) -> None:
+        """Hold the close-duties rule at its penalty in the soft stage's roster.
+
+        The stages after the soft one hold the soft penalty, not each rule's part of it: they
+        may trade a lower even-load penalty for two duties close together, what a coordinator
+        looks at first. On the 250-GP year the total stage took the soft stage's one close pair
+        to two (0.09 % of consecutive duties, Timefold's share) in a 60-s solve. Held in the
+        model and by every later neighbourhood (``Stage.held_rules``).
+        """
+        rule = str(Rule.CLOSE_DUTIES)
+        expression = self.sat.penalties.get(rule)
+        if expression is None or run.best is None:
+            return
+        if run.pending or run.unsolved or run.last_solver is None:
+            run.last_solver, run.current = self._settle(run.best, run.current, run.params)
+            run.pending = run.unsolved = False
+        self.sat.model.add(expression <= int(run.last_solver.value(expression)))
+        self._held_rules = (rule,)
 
     def _lower_total(self, run: _Run) -> None:
         """Lower the largest |total deviation| of a doctor, all the tags' levels kept.
@@ -835,6 +889,7 @@ class StagedSolve:
                     {k: v for k, v in run.held.items() if k in later}
                     | ({} if beside is None else {beside: self._held[beside]}),
                     beside=beside,
+                    held_rules=self._held_rules,
                 ),
                 expression,
                 stage_until,
@@ -1000,6 +1055,7 @@ class StagedSolve:
                 "soft",
                 tuple(name for name in stages if name != "soft"),
                 self._largest if "at_spread" in stages else None,
+                held_rules=self._held_rules,
             ),
             self.sat.objectives["soft"],
             run.deadline,
@@ -1325,9 +1381,13 @@ class StagedSolve:
         return later[0] if later[0] in ("soft", "deviation", "total") else None
 
     def _share(self, name: str) -> float:
-        """Return a stage's share of the time left (``_STAGE_SHARE``, ``_SOFT_SHARE_BESIDE``)."""
-        if name == "soft" and len(self.sat.x) <= _BESIDE_FULL_UP_TO:
+        """Return a stage's share of the time left (``_STAGE_SHARE``, or by the model's size)."""
+        pairs = len(self.sat.x)
+        if name == "soft" and pairs <= _BESIDE_FULL_UP_TO:
             return _SOFT_SHARE_BESIDE
+        above, up_to = _SUMMED_TIME_BAND
+        if above < pairs <= up_to and name in _SUMMED_TIME_SHARE:
+            return _SUMMED_TIME_SHARE[name]
         return _STAGE_SHARE[name]
 
     def _full_share(self, beside: str | None = None) -> float:
