@@ -634,7 +634,8 @@ def test_the_summed_deviation_is_held_with_a_percent_of_room_for_the_total_stage
     rotation's 163 701 where that is lower. Outside the gap (170 000 > 164 046): 1 % over its
     value, floor(170 000 x 1.01) = 171 700, or the rotation's where lower (170 500), never
     under its value (a rotation's 165 000). The 250-GP year's (964 930, bound 944 774, 2.1 %
-    over it): 1 % over is 974 579, so the rotation's 970 988. Any other stage at its value."""
+    over it): 1 % over is 974 579, so the rotation's 970 988. Proven (the 10-GP subdivision's
+    37 356 at its bound), or any other stage: at its value."""
     held_at = StagedSolve._held_at
     assert held_at("deviation", 163_619, 162_406, {}) == 164_046
     assert held_at("deviation", 163_619, 162_406, {"deviation": 163_701}) == 163_701
@@ -642,6 +643,7 @@ def test_the_summed_deviation_is_held_with_a_percent_of_room_for_the_total_stage
     assert held_at("deviation", 170_000, 162_406, {"deviation": 170_500}) == 170_500
     assert held_at("deviation", 170_000, 162_406, {"deviation": 165_000}) == 170_000
     assert held_at("deviation", 964_930, 944_774, {"deviation": 970_988}) == 970_988
+    assert held_at("deviation", 37_356, 37_356, {"deviation": 51_842}) == 37_356
     assert held_at("total", 128_087, 121_619, {}) == 128_087
     assert held_at("soft", 989, 120, {"deviation": 200_000}) == 989
 
