@@ -73,6 +73,7 @@ from wachtplanner.solver.cpsat.objective import (
     build_over_levels,
     doctor_parts,
     over_levels,
+    penalty_by_rule,
     row_cap,
     row_deviations,
 )
@@ -538,11 +539,9 @@ class _Part:
         if "at_spread" in stage.done:
             assert count is not None
             self.kept.append(count)
-        self.kept += [
-            cp_model.LinearExpr.sum([p.weight * p.term for p in penalties])
-            for rule, penalties in self.built.ctx.penalties.items()
-            if str(rule) in stage.held_rules and penalties
-        ]
+        if stage.held_rules:
+            by_rule = penalty_by_rule(self.built.ctx)
+            self.kept += [by_rule[rule] for rule in stage.held_rules if rule in by_rule]
         self.by_doctor = doctor_parts(self.built.ctx, fairness, stage.name) or {}
         if stage.name == "at_spread":
             assert count is not None

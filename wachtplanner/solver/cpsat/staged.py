@@ -143,29 +143,33 @@ _BESIDE_FULL_UP_TO = LIGHT_PRESOLVE_FROM
 quarter (5 470 pairs) the neighbourhoods of a few doctors took the total from 128 087 to
 124 887 and no further (in 6 s and in 11 s of the stage), where CP-SAT's own, of most of the
 model, took it to 123 287 (in 16 s; in a search of its own, 2.8 s after a 4-s presolve)."""
-_SOFT_SHARE_BESIDE = 0.7
-"""The soft stage's share on a model whose total stage gets a full search beside the summed
-deviation per tag (``_BESIDE_FULL_UP_TO``); time the later stages leave goes back to it
-(``_soft_with_time_left``). On the 50-GP quarter the total stage's 8 s (0.85) took the total
-from 128 087 to 126 487, 16 s (0.7) to 123 287 (Timefold: 123 605); the soft penalty ended
-at 1 027 against 993 (Timefold: 1 574)."""
-_SUMMED_TIME_BAND = (FULL_SEARCH_UP_TO, 150_000)
-"""Models over the first and up to the second number of pairs (the 250-GP year's 111 935)
-whose later stages take the shares of ``_SUMMED_TIME_SHARE``. With 0.85 of the time left the
-soft stage took 38 s of a 60-s solve and the two summed stages 5.5 s, and the summed total
-stayed over Timefold's (5 705.54 against 5 670.40). With these shares the deviation's
-neighbourhoods lowered it by 19-59 points in 7 s, which the total stage beside it spent
-(``_held_at``): in two 60-s runs the total ended at 5 646.76 and 5 611.54 and the summed
-deviation per tag at 9 703.06 and 9 681.98 (the rotation's 9 710.26), the soft penalty at
-65 274 and 68 059 against 55 679 (Timefold's 80 887), with 0 and 1 pairs of close duties
-(Timefold's 2; three runs before the close duties were held: 5 611.54-5 619.34).
+_SHARES_BY_SIZE: tuple[tuple[int, Mapping[str, float]], ...] = (
+    (_BESIDE_FULL_UP_TO, {"soft": 0.7}),
+    (FULL_SEARCH_UP_TO, {}),
+    (150_000, {"soft": 0.4, "deviation": 0.3}),
+)
+"""Shares of the time left that differ from ``_STAGE_SHARE``, on models up to so many pairs
+(the first row that fits; larger models take ``_STAGE_SHARE``). Time the later stages leave
+goes back to the soft stage (``_soft_with_time_left``).
 
-Not on larger models: on the 500-GP year (222 451 pairs) a completion takes 4-5 s of each
-stage, and with 0.4 the soft stage's neighbourhoods left 16 of 40 close pairs (0.4 % of
+Up to ``_BESIDE_FULL_UP_TO``, where the total stage gets a full search beside the summed
+deviation per tag, the soft stage takes 0.7: on the 50-GP quarter the total stage's 8 s (0.85)
+took the total from 128 087 to 126 487, 16 s (0.7) to 123 287 (Timefold: 123 605); the soft
+penalty ended at 1 027 against 993 (Timefold: 1 574).
+
+Over ``FULL_SEARCH_UP_TO`` and up to 150 000 (the 250-GP year's 111 935) soft 0.4 and
+deviation 0.3. With 0.85 of the time left the soft stage took 38 s of a 60-s solve and the two
+summed stages 5.5 s, and the summed total stayed over Timefold's (5 705.54 against 5 670.40).
+With these shares the deviation's neighbourhoods lowered it by 19-59 points in 7 s, which the
+total stage beside it spent (``_held_at``): in two 60-s runs the total ended at 5 646.76 and
+5 611.54 and the summed deviation per tag at 9 703.06 and 9 681.98 (the rotation's 9 710.26),
+the soft penalty at 65 274 and 68 059 against 55 679 (Timefold's 80 887), with 0 and 1 pairs
+of close duties (Timefold's 2; three runs before the close duties were held: 5 611.54-
+5 619.34). Not on larger models: on the 500-GP year (222 451 pairs) a completion takes 4-5 s
+of each stage, and with 0.4 the soft stage's neighbourhoods left 16 of 40 close pairs (0.4 % of
 consecutive duties against Timefold's 0.15 %) while the total still ended over Timefold's
 (11 399.19 against 11 341.01); with 0.5 it stayed at 11 433.45, with 0.6 it ended at
 11 407.45."""
-_SUMMED_TIME_SHARE = {"soft": 0.4, "deviation": 0.3}
 _SIDEWAYS_DROPPED = ("spread", "at_spread")
 """Stages before the soft one that keep the roster they started from unless they lower their
 value: where they do not, the summed deviations stay the rotation's (the ceilings)."""
@@ -1385,14 +1389,9 @@ class StagedSolve:
         return later[0] if later[0] in ("soft", "deviation", "total") else None
 
     def _share(self, name: str) -> float:
-        """Return a stage's share of the time left (``_STAGE_SHARE``, or by the model's size)."""
-        pairs = len(self.sat.x)
-        if name == "soft" and pairs <= _BESIDE_FULL_UP_TO:
-            return _SOFT_SHARE_BESIDE
-        above, up_to = _SUMMED_TIME_BAND
-        if above < pairs <= up_to and name in _SUMMED_TIME_SHARE:
-            return _SUMMED_TIME_SHARE[name]
-        return _STAGE_SHARE[name]
+        """Return a stage's share of the time left (``_SHARES_BY_SIZE``, ``_STAGE_SHARE``)."""
+        shares = next((shares for up_to, shares in _SHARES_BY_SIZE if len(self.sat.x) <= up_to), {})
+        return shares.get(name, _STAGE_SHARE[name])
 
     def _full_share(self, beside: str | None = None) -> float:
         """Return the share of an LNS stage's time for its full search (``_FULL_SHARE_BEFORE_LNS``).
