@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -67,8 +68,12 @@ def demo_solved() -> tuple[Scenario, Result]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[webdriver.Chrome]:
-    """A headless Chromium driven through chromedriver (Debian's: scripts/install-browser)."""
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chrome]:
+    """A headless Chromium driven through chromedriver (Debian's: scripts/install-browser).
+
+    Its temporary folder is pytest's, so the singleton folder Chromium leaves behind on every
+    start (`org.chromium.Chromium.*`) goes with pytest's clean-up, not into the machine's /tmp.
+    """
     chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
     assert chromium, "install Debian's chromium: scripts/install-browser"
     assert driver_path, "install Debian's chromium-driver: scripts/install-browser"
@@ -78,6 +83,7 @@ def browser() -> Iterator[webdriver.Chrome]:
         options.add_argument(flag)
     # A Flemish GP's browser: the app answers in Dutch unless asked otherwise.
     options.add_experimental_option("prefs", {"intl.accept_languages": "nl-BE,nl"})
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    env = {**os.environ, "TMPDIR": str(tmp_path_factory.mktemp("chromium"))}
+    driver = webdriver.Chrome(service=Service(driver_path, env=env), options=options)
     yield driver
     driver.quit()
