@@ -179,6 +179,9 @@ def test_a_neighbourhood_gives_its_doctors_the_values_of_the_whole(circle):
         own, part_now, _ = _own_values(instance, model, rotation, doctors, stage)
         assert own == {d: whole[d] for d in doctors if d in whole}
         assert part_now == sum(own.values())
+        if stage != "soft":
+            # And the roster's own (in Python, for a roster no solve has completed yet).
+            assert lns_module.summed_by_doctor(instance, set(rotation), stage) == whole
 
 
 def test_a_neighbourhood_asks_the_minimum_duties_of_the_whole():
@@ -613,8 +616,9 @@ def test_the_later_stages_shares_of_the_time_by_the_models_size():
     """A stage's share of the time left (``StagedSolve._share``) by the model's pairs: soft
     0.7 where the total stage gets a full search beside the deviation (up to 20 000 pairs:
     the 50-GP quarter's 5 470), soft 0.4 and deviation 0.3 over 100 000 and up to 150 000
-    (the 250-GP year's 111 935), 0.85 and 0.5 otherwise (the 100-GP year's 45 141, the
-    500-GP year's 222 451); the total stage, the last, takes what is left."""
+    (the 250-GP year's 111 935), soft 0.3 and deviation 0.45 over 150 000 and up to 300 000
+    (the 500-GP year's 222 451), 0.85 and 0.5 otherwise (the 100-GP year's 45 141); the total
+    stage, the last, takes what is left."""
 
     def shares(pairs: int) -> tuple[float, float, float]:
         staged = StagedSolve(cast(Any, SimpleNamespace(x=range(pairs))))  # its size alone
@@ -623,7 +627,8 @@ def test_the_later_stages_shares_of_the_time_by_the_models_size():
     assert shares(5_470) == shares(20_000) == (0.7, 0.5, 1.0)
     assert shares(45_141) == shares(100_000) == (0.85, 0.5, 1.0)
     assert shares(100_001) == shares(111_935) == shares(150_000) == (0.4, 0.3, 1.0)
-    assert shares(150_001) == shares(222_451) == (0.85, 0.5, 1.0)
+    assert shares(150_001) == shares(222_451) == shares(300_000) == (0.3, 0.45, 1.0)
+    assert shares(300_001) == (0.85, 0.5, 1.0)
 
 
 def test_the_summed_deviation_is_held_with_a_percent_of_room_for_the_total_stage():

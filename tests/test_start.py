@@ -41,6 +41,7 @@ from wachtplanner.solver.cpsat.objective import (
 from wachtplanner.solver.cpsat.staged import StagedSolve
 from wachtplanner.solver.greedy import greedy_roster
 from wachtplanner.solver.instance import Instance, compile_instance
+from wachtplanner.solver.params import SolverParams
 from wachtplanner.stats.quality import roster_quality
 
 DATA = Path(__file__).parent / "data"
@@ -680,6 +681,72 @@ def test_the_soft_stage_completes_what_reaching_the_ceilings_found(year, monkeyp
     by_rule = {k: v for k, v in checked.penalties_by_rule.items() if v}
     assert {k: v for k, v in solved.penalties.items() if v} == by_rule
     assert checked.terms.deviation_centi < current["deviation_centi"]
+
+
+def test_the_stages_from_the_soft_one_on_complete_their_roster_once(year, monkeypatch):
+    """Where no stage from the soft one on has a full search (a circle year; here the 20-GP
+    year with none), the soft, deviation and total stages hand on the roster their
+    neighbourhoods found without a fixed-roster solve between them (``_defers_completions``):
+    one completes it at the end, checking the soft penalty they added up and the summed
+    deviations computed from the roster against CP-SAT's. Here the soft stage changes the
+    roster and the deviation stage changes it again (the total's finds nothing more); the
+    final values are the checker's, term by term and rule by rule. (Without the soft penalty's
+    change added up in the later stages, that check fails.) The total's relaxation takes at
+    most ``_TOTAL_RELAX_MOST_S`` of the time there."""
+    monkeypatch.setattr(staged_module, "_FULL_SHARE_BEFORE_LNS", ())
+    literal = sorted(greedy_roster(year, literal=True).chosen)
+    model = CpSatModel(year)
+    staged = StagedSolve(model)
+    assert staged._defers_completions
+    judgement = api._judge(year, literal)
+    assert judgement is not None
+    completed: list[set[tuple[int, int]]] = []
+    fixed_solver = model.fixed_solver
+
+    def spied(chosen: Collection[tuple[int, int]], params: SolverParams) -> object:
+        completed.append(set(chosen))
+        return fixed_solver(chosen, params)
+
+    monkeypatch.setattr(model, "fixed_solver", spied)
+    rosters: dict[str, set[tuple[int, int]]] = {}
+    searched = staged._searched_stage
+
+    def stage_spied(run: staged_module._Run, name: str, *args: object) -> object:
+        out = searched(run, name, *args)  # type: ignore[arg-type]
+        assert run.best is not None
+        rosters[name] = set(run.best)
+        return out
+
+    monkeypatch.setattr(staged, "_searched_stage", stage_spied)
+    relaxed: dict[str, float] = {}
+    relax = staged._relaxed_bound
+
+    def relax_spied(name: str, *args: object) -> int:
+        relaxed[name] = args[3] - time.perf_counter()  # type: ignore[operator]
+        return relax(name, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(staged, "_relaxed_bound", relax_spied)
+    solved = staged.solve(
+        FAST,
+        stages=("soft", "deviation", "total"),
+        start=literal,
+        checked=api._start_values(year, judgement),
+    )
+    assert set(literal) != rosters["soft"] != rosters["deviation"]
+    assert len(completed) == 1
+    assert solved.roster == year.roster_of(sorted(completed[0]))
+    # The close duties are held from the soft stage's end on by the neighbourhoods alone.
+    assert staged._held_rules == ("close_duties",)
+    # The total's relaxation has a few seconds at most: its search is what lowers the total.
+    assert 0 < relaxed["total"] <= staged_module._TOTAL_RELAX_MOST_S
+    checked = evaluate_roster(year.scenario, year.shifts, solved.roster)
+    assert checked.hard_violations == ()
+    assert solved.terms == {k: v for k, v in checked.terms.as_dict().items() if k != "at_spread"}
+    by_rule = {k: v for k, v in checked.penalties_by_rule.items() if v}
+    assert {k: v for k, v in solved.penalties.items() if v} == by_rule
+    results = {r.name: r.objective for r in solved.stages}
+    assert results["soft"] == checked.terms.soft_penalty
+    assert results["total"] == checked.terms.total_deviation_centi
 
 
 def test_the_spread_stage_lowers_the_largest_deviations_by_pairs(year, monkeypatch):

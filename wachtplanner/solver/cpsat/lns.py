@@ -1613,6 +1613,21 @@ def summed_deviations(instance: Instance, chosen: set[Pair]) -> dict[str, int]:
     return _sums(instance, row_deviations(instance, chosen))[1]
 
 
+def summed_by_doctor(instance: Instance, chosen: set[Pair], name: str) -> dict[int, int]:
+    """Return each doctor's part of a summed deviation (``TRADED_STAGES``) for a roster.
+
+    Per doctor with a fairness row, as ``objective.doctor_parts`` in a solution: the summed
+    deviation per tag, their rows' |points - target|; the summed total, |their total|.
+    """
+    deviations = row_deviations(instance, chosen)
+    if name == "total":
+        return {d_idx: abs(total) for d_idx, total in _sums(instance, deviations)[0].items()}
+    parts: dict[int, int] = {}
+    for row, deviation in zip(instance.targets, deviations, strict=True):
+        parts[row.doctor_idx] = parts.get(row.doctor_idx, 0) + abs(deviation)
+    return parts
+
+
 def largest_figures(instance: Instance, chosen: set[Pair]) -> Figures:
     """Return a roster's figures that every neighbourhood keeps (``_Caps.figures``)."""
     return _Caps.of(instance, chosen).figures

@@ -28,10 +28,12 @@ from wachtplanner.domain.rules import Rule
 from wachtplanner.exceptions import SolverError
 from wachtplanner.result import SolveStatus, StageResult
 from wachtplanner.solver.cpsat.lns import (
+    TRADED_STAGES,
     LnsOutcome,
     Stage,
     improve,
     lower_largest,
+    summed_by_doctor,
     summed_deviations,
     trade,
 )
@@ -110,6 +112,11 @@ relaxations take a few hundredths of a second where they prove it (the 50-GP qua
 year); the rest of the stage's share goes to its search. The summed stages' neighbourhoods
 lower their sums; the total's relaxation (all tags in one model) has its bound after 2-3 s
 on the 250-GP quarter and year, and stops when the stage's share of it is out."""
+_TOTAL_RELAX_MOST_S = 2.5
+"""The most the total's relaxation takes where the stages defer their completions (the circle
+years over ``FULL_SEARCH_UP_TO`` pairs): 0.4 of the total stage took 5.1 s of the 250-GP
+year's 14.5 for a bound 25 % under its value, and 2.7-3.7 s of the 500-GP year's for one
+65 % under; the search is what lowers the total a coordinator sees."""
 _EVALUATION_RESERVE_S = 1.0
 """Kept back from the stages for reading the final values, so the time limit holds; at least
 ``_READING_MARGIN`` times what reading the start's values took, where that was longer."""
@@ -147,6 +154,7 @@ _SHARES_BY_SIZE: tuple[tuple[int, Mapping[str, float]], ...] = (
     (_BESIDE_FULL_UP_TO, {"soft": 0.7}),
     (FULL_SEARCH_UP_TO, {}),
     (150_000, {"soft": 0.4, "deviation": 0.3}),
+    (300_000, {"soft": 0.3, "deviation": 0.45}),
 )
 """Shares of the time left that differ from ``_STAGE_SHARE``, on models up to so many pairs
 (the first row that fits; larger models take ``_STAGE_SHARE``). Time the later stages leave
@@ -165,11 +173,22 @@ total stage beside it spent (``_held_at``): in two 60-s runs the total ended at 
 5 611.54 and the summed deviation per tag at 9 703.06 and 9 681.98 (the rotation's 9 710.26),
 the soft penalty at 65 274 and 68 059 against 55 679 (Timefold's 80 887), with 0 and 1 pairs
 of close duties (Timefold's 2; three runs before the close duties were held: 5 611.54-
-5 619.34). Not on larger models: on the 500-GP year (222 451 pairs) a completion takes 4-5 s
-of each stage, and with 0.4 the soft stage's neighbourhoods left 16 of 40 close pairs (0.4 % of
-consecutive duties against Timefold's 0.15 %) while the total still ended over Timefold's
-(11 399.19 against 11 341.01); with 0.5 it stayed at 11 433.45, with 0.6 it ended at
-11 407.45."""
+5 619.34).
+
+Over 150 000 and up to 300 000 (the 500-GP year's 222 451) soft 0.3 and deviation 0.45,
+with the stages' one completion (``_defers_completions``) kept back first. Each stage had its
+own completion before (4-5 s), and the two summed stages no search at all: the total ended
+at 11 401.39-11 443.39 in four 60-s runs (Timefold's 11 334.71 and 11 341.01), the soft
+penalty at 134 082-136 039. With one completion, at 0.85 and 0.5 the total stayed at
+11 431.23; at 0.4 and 0.4 it ended at 11 329.83, 11 355.19 and 11 329.19; at 0.3 and 0.45 at
+11 319.45 and 11 329.19, with the soft penalty at 140 728-141 881 (Timefold's 166 070) and
+the close duties at 2 pairs (0.06 % of consecutive duties; Timefold's 0.23 %). The soft
+stage's first 4.5 s untangle the close duties (``lns.trade``: from 40 pairs to 2); the
+summed deviation's neighbourhoods then make the room the total spends (from a finished
+roster, 6 s of the deviation's and 10 s of the total's took the total from 11 401.39 to
+11 194.19, 20 s and 60 s to 10 866.19)."""
+_DEFERRED_STAGES = ("soft", "deviation", "total")
+"""Stages whose rosters are completed once, after the last (``_defers_completions``)."""
 _SIDEWAYS_DROPPED = ("spread", "at_spread")
 """Stages before the soft one that keep the roster they started from unless they lower their
 value: where they do not, the summed deviations stay the rotation's (the ceilings)."""
@@ -639,7 +658,7 @@ class StagedSolve:
     ) -> Solved | None:
         """Run one stage; returns a solve without a roster where there is none to be had."""
         stage_started = time.perf_counter()
-        if run.pending:
+        if run.pending and not self._defers_completions:
             assert run.best is not None
             run.last_solver, run.current = self._settle(run.best, run.current, run.params)
             run.pending = False
@@ -659,6 +678,8 @@ class StagedSolve:
             will_search = name != "spread" or self._searches_spread
             relax_share = _RELAX_SHARE.get(name, 0) if will_search else 1.0
             relax_until = time.perf_counter() + relax_s * relax_share
+            if name == "total" and self._defers_completions:
+                relax_until = min(relax_until, time.perf_counter() + _TOTAL_RELAX_MOST_S)
             lower = self._relaxed_bound(
                 name, lower, run.best, run.current.get(term), relax_until, run.params
             )
@@ -685,11 +706,15 @@ class StagedSolve:
         expression = self.sat.penalties.get(rule)
         if expression is None or run.best is None:
             return
+        self._held_rules = (rule,)
+        if self._defers_completions:
+            # No whole-model search follows (``_FULL_SHARE_BEFORE_LNS``): the neighbourhoods'
+            # hold is the one, and the roster is completed once, at the end.
+            return
         if run.pending or run.unsolved or run.last_solver is None:
             run.last_solver, run.current = self._settle(run.best, run.current, run.params)
             run.pending = run.unsolved = False
         self.sat.model.add(expression <= int(run.last_solver.value(expression)))
-        self._held_rules = (rule,)
 
     def _lower_total(self, run: _Run) -> None:
         """Lower the largest |total deviation| of a doctor, all the tags' levels kept.
@@ -758,10 +783,35 @@ class StagedSolve:
         if reached is not None and reached.solver is not None:
             self._adopt(run, self.sat.chosen(reached.solver), reached.solver)
         elif reached is not None:
-            run.best, run.pending = sorted(reached.chosen), True
-            run.current[TERM_OF_STAGE["soft"]] += reached.soft_change
-            run.current.update({TERM_OF_STAGE[k]: v for k, v in reached.summed.items()})
+            self._defer(run, reached.chosen, reached.soft_change)
         run.held = self._hold(ceilings, stages, run.current)
+
+    def _defer(self, run: _Run, chosen: Collection[Pair], soft_change: int) -> None:
+        """Take a roster the searches found, its completion left to a later solve.
+
+        Its soft penalty moved by ``soft_change`` (the searches added it up); its summed
+        deviations are computed here. ``_settle`` (or the completion that ends a later search)
+        checks them against CP-SAT's.
+        """
+        run.best, run.pending = sorted(chosen), True
+        run.current[TERM_OF_STAGE["soft"]] += soft_change
+        summed = summed_deviations(self.sat.instance, set(chosen))
+        run.current.update({TERM_OF_STAGE[k]: v for k, v in summed.items()})
+
+    def _parts_of_doctors(
+        self, run: _Run, name: str, solution: Sequence[int]
+    ) -> Mapping[int, int] | None:
+        """Return each doctor's part of a summed stage's value now, for drawing neighbourhoods.
+
+        The summed deviations from the roster itself (a deferred completion leaves no solution
+        of it); the soft penalty from the stage's solution, else the start's (the checker's).
+        """
+        if name in TRADED_STAGES:
+            assert run.best is not None
+            return summed_by_doctor(self.sat.instance, set(run.best), name)
+        return self.sat.doctor_values(name, solution) or (
+            run.soft_of_doctor if name == "soft" else None
+        )
 
     def _done_without_search(
         self,
@@ -830,11 +880,15 @@ class StagedSolve:
         # on a circle year); the largest overrun so far is taken off the next budget.
         share = 1.0 if name == stages[-1] else self._share(name)
         remaining = run.deadline - time.perf_counter()
+        lns = name in _LNS_STAGES and self.sat.splittable
+        deferred = self._defers_completions and name in _DEFERRED_STAGES
+        if deferred:
+            # The one completion, after the last stage, is every such stage's to leave.
+            remaining -= self._completion_s
         budget = max(_MIN_STAGE_S, remaining * share - run.overrun)
         beside = self._beside(name, run.current)
         searched, scale, cap = self._tie_broken(name, stages, expression, run.current, beside)
         callback = SearchProgress(name, run.clock, run.progress, scale, cap)
-        lns = name in _LNS_STAGES and self.sat.splittable
         stage_until = time.perf_counter() + budget
         full_share = self._full_share(beside) if lns else 1.0
         code, solver, searched_bound = self._full_search(
@@ -902,16 +956,25 @@ class StagedSolve:
                 expression,
                 stage_until,
                 params,
-                penalty_of_doctor=self.sat.doctor_values(name, solution)
-                or (run.soft_of_doctor if name == "soft" else None),
+                penalty_of_doctor=self._parts_of_doctors(run, name, solution),
                 on_improve=self._lns_progress(name, run.clock, run.progress, max(bound, lower)),
                 target=self._gap_target(max(bound, lower), ceilings.get(name)),
+                tracked="soft" if deferred and name != "soft" else None,
+                complete=not deferred,
                 changed=run.pending,
             )
             if completed is not None:
                 run.best = sorted(outcome.chosen)
                 value, solution = outcome.value, list(completed.response_proto.solution)
                 evaluated_by = completed
+            elif outcome.changed:
+                self._defer(run, outcome.chosen, outcome.tracked if name != "soft" else 0)
+                value = outcome.value
+                if name in TRADED_STAGES and run.current[term] != value:
+                    raise SolverError(
+                        f"stage {name}: the neighbourhoods' value {value} is not the "
+                        f"roster's {run.current[term]}"
+                    )
         if (
             evaluated_by is not None
             and name in _SIDEWAYS_DROPPED
@@ -1009,6 +1072,11 @@ class StagedSolve:
         if polished is not None:
             run.best, run.last_solver = self.sat.chosen(polished), polished
             run.current, run.pending, run.unsolved = self.sat.current(polished), False, False
+            # Where it completed deferred searches, the sums they added up are CP-SAT's too.
+            summed = summed_deviations(self.sat.instance, set(run.best))
+            wrong = {k: v for k, v in summed.items() if run.current[TERM_OF_STAGE[k]] != v}
+            if wrong:
+                raise SolverError(f"the searches' sums are not the model's: {wrong}")
         if run.pending or run.unsolved:
             run.last_solver, run.current = self._settle(run.best, run.current, run.params)
         terms, penalties = self.sat.final_values(
@@ -1165,6 +1233,19 @@ class StagedSolve:
         Where the soft stage has no full search (``_FULL_SHARE_BEFORE_LNS``), only its
         neighbourhoods: one fixed-roster solve fewer (2.4-6.5 s on the 500-GP year, where
         that completion left the search for the ceilings no time of its own).
+        """
+        return self._defers_completions
+
+    @property
+    def _defers_completions(self) -> bool:
+        """Return whether the summed stages' rosters are completed once, after the last one.
+
+        Where no stage from the soft one on has a full search (``_FULL_SHARE_BEFORE_LNS``),
+        only neighbourhoods, which add up the values they change: nothing needs the whole
+        model's solution in between. The reaching of the ceilings, the soft stage and the
+        summed ones then share one fixed-roster solve (``_settle``, in ``_end``), where each
+        had its own: on the 500-GP year each took 4-5 s of the 27 s they had in a 60-s solve,
+        and left the summed deviation per tag and the total no search at all.
         """
         return self.sat.splittable and self._full_share() == 0
 
