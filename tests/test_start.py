@@ -625,10 +625,10 @@ def test_exchanging_two_duties_lowers_the_summed_deviation_where_no_single_move_
     assert checked.terms.deviation_centi == traded.value
 
 
-def test_the_soft_stage_completes_what_reaching_the_ceilings_found(year, monkeypatch):
+def test_the_stages_complete_what_reaching_the_ceilings_found_once(year, monkeypatch):
     """Where the soft stage has no full search (a circle year; here the 20-GP year with
-    none), reaching the ceilings ends without a fixed-roster solve of its own: the soft
-    stage's completion is the one, with the soft penalty's change added up from the
+    none), reaching the ceilings ends without a fixed-roster solve of its own: the stages'
+    one completion, at the end, is the one, with the soft penalty's change added up from the
     searches (left out, that completion's check fails). The summed deviation per tag falls
     from the 20-GP year's literal rotation's; CP-SAT's values are the checker's, term by term
     and rule by rule. The stages start from the checker's values of the rotation (``checked``):
@@ -637,7 +637,7 @@ def test_the_soft_stage_completes_what_reaching_the_ceilings_found(year, monkeyp
     literal = sorted(greedy_roster(year, literal=True).chosen)
     model = CpSatModel(year)
     staged = StagedSolve(model)
-    assert staged._defers_ceilings
+    assert staged._defers_completions
     judgement = api._judge(year, literal)
     assert judgement is not None
     current = judgement.terms

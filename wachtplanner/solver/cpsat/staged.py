@@ -205,8 +205,8 @@ the summed deviation per tag ended 0.46 % above the rotation's; single moves and
 (``lns.trade``) took its start to the rotation's in 4.0 s in a separate run. (On a slow spell,
 with the completion at 4.3 s, 3.1 s of search took off a fifth of what was over.)"""
 _DEFERRED_COMPLETIONS = 1.3
-"""Time left before the stages' end where the search for the ceilings stops when the soft
-stage completes its roster (``_defers_ceilings``), in completions: that completion, and the
+"""Time left before the stages' end where the search for the ceilings stops when the stages
+complete their roster once (``_defers_completions``), in completions: that completion, and the
 soft stage's preparation (2 s on the 500-GP year). On a slow spell of this machine (its
 build 32 s) the search ended 5.7 s before the stages' end, the completion took 7.2 s and the
 solve 64.2 s."""
@@ -315,7 +315,7 @@ class _Run:
     last_solver: cp_model.CpSolver | None = None
     """The search whose solution is ``best`` (its values are CP-SAT's own)."""
     pending: bool = False
-    """Whether ``best`` is not the roster of ``last_solver`` (``_defers_ceilings``)."""
+    """Whether ``best`` is not the roster of ``last_solver`` (``_defers_completions``)."""
     held: dict[str, int] = field(default_factory=dict)
     """Ceilings of later summed stages that the stages from the soft one on keep."""
     overrun: float = 0.0
@@ -583,8 +583,8 @@ class StagedSolve:
             deviation per tag 0.4 % above the rotation's; beside it, it is then brought to its
             own ceiling in turn.
         checked
-            The checker's values of ``start``. Where the soft stage completes the ceilings'
-            search (``_defers_ceilings``), the stages start from them instead of CP-SAT's:
+            The checker's values of ``start``. Where the stages complete their roster once
+            (``_defers_completions``), they start from them instead of CP-SAT's:
             one fixed-roster solve fewer (5.5 s of the 500-GP year's 60; its soft stage then
             had 20.6 s instead of 14.2 and ended at 136 626 instead of 140 778), and the
             first completion checks CP-SAT's values against them plus what the searches
@@ -618,7 +618,7 @@ class StagedSolve:
         start_values: tuple[dict[str, int], dict[str, int]] | None = None
         unsolved = False
         soft_of_doctor: dict[int, int] | None = None
-        if best is not None and checked is not None and self._defers_ceilings:
+        if best is not None and checked is not None and self._defers_completions:
             current, unsolved = dict(checked.terms), True
             soft_of_doctor = checked.soft_of_doctor
             self.sat.hint_pairs(best)
@@ -776,7 +776,7 @@ class StagedSolve:
             name: min(ceiling, run.start_sums.get(TERM_OF_STAGE[name], ceiling))
             for name, ceiling in ceilings.items()
         }
-        complete = not self._defers_ceilings
+        complete = not self._defers_completions
         reached = self._reach_ceilings(
             ceilings, stages, run.best, run.params, run.deadline, complete=complete, beside=beside
         )
@@ -1076,7 +1076,8 @@ class StagedSolve:
             summed = summed_deviations(self.sat.instance, set(run.best))
             wrong = {k: v for k, v in summed.items() if run.current[TERM_OF_STAGE[k]] != v}
             if wrong:
-                raise SolverError(f"the searches' sums are not the model's: {wrong}")
+                model = {k: run.current[TERM_OF_STAGE[k]] for k in wrong}
+                raise SolverError(f"the searches' sums {wrong} are not the model's {model}")
         if run.pending or run.unsolved:
             run.last_solver, run.current = self._settle(run.best, run.current, run.params)
         terms, penalties = self.sat.final_values(
@@ -1227,16 +1228,6 @@ class StagedSolve:
         return _COMPLETION_MARGIN * fixed_solve_s + 0.2
 
     @property
-    def _defers_ceilings(self) -> bool:
-        """Return whether the soft stage's completion is also that of reaching the ceilings.
-
-        Where the soft stage has no full search (``_FULL_SHARE_BEFORE_LNS``), only its
-        neighbourhoods: one fixed-roster solve fewer (2.4-6.5 s on the 500-GP year, where
-        that completion left the search for the ceilings no time of its own).
-        """
-        return self._defers_completions
-
-    @property
     def _defers_completions(self) -> bool:
         """Return whether the summed stages' rosters are completed once, after the last one.
 
@@ -1245,7 +1236,9 @@ class StagedSolve:
         model's solution in between. The reaching of the ceilings, the soft stage and the
         summed ones then share one fixed-roster solve (``_settle``, in ``_end``), where each
         had its own: on the 500-GP year each took 4-5 s of the 27 s they had in a 60-s solve,
-        and left the summed deviation per tag and the total no search at all.
+        and left the summed deviation per tag and the total no search at all. (The reaching
+        of the ceilings' own completion, the first deferred, left it no time of its own
+        there.)
         """
         return self.sat.splittable and self._full_share() == 0
 
@@ -1307,9 +1300,9 @@ class StagedSolve:
         once the sum is at its ceiling (on the 100-GP quarter, 772 centi-points above, the
         neighbourhoods alone took 330 off in 6.8 s, the pairs all of it in 0.2 s). Returns
         the new roster, or None where nothing changed. With ``complete`` each sum's search
-        ends with a fixed-roster solve of the whole model; without, the soft stage's
-        completion is the one (``_defers_ceilings``) and the change of the soft penalty is
-        added up from the searches.
+        ends with a fixed-roster solve of the whole model; without, the stages' one completion
+        completes it (``_defers_completions``) and the change of the soft penalty is added up
+        from the searches.
         """
         done = tuple(stages[: stages.index("soft")])
         chosen, solver = set(best), None
