@@ -625,6 +625,21 @@ def test_exchanging_two_duties_lowers_the_summed_deviation_where_no_single_move_
     assert checked.terms.deviation_centi == traded.value
 
 
+def _deferring(
+    year: Instance, monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[tuple[int, int]], CpSatModel, StagedSolve, api.Judgement]:
+    """The 20-GP year's literal rotation, judged, and a staged solve of its model whose
+    stages have no full search (a circle year's), so they complete their roster once."""
+    monkeypatch.setattr(staged_module, "_FULL_SHARE_BEFORE_LNS", ())
+    literal = sorted(greedy_roster(year, literal=True).chosen)
+    model = CpSatModel(year)
+    staged = StagedSolve(model)
+    assert staged._defers_completions
+    judgement = api._judge(year, literal)
+    assert judgement is not None
+    return literal, model, staged, judgement
+
+
 def test_the_stages_complete_what_reaching_the_ceilings_found_once(year, monkeypatch):
     """Where the soft stage has no full search (a circle year; here the 20-GP year with
     none), reaching the ceilings ends without a fixed-roster solve of its own: the stages'
@@ -633,13 +648,7 @@ def test_the_stages_complete_what_reaching_the_ceilings_found_once(year, monkeyp
     from the 20-GP year's literal rotation's; CP-SAT's values are the checker's, term by term
     and rule by rule. The stages start from the checker's values of the rotation (``checked``):
     CP-SAT never evaluates it, and the completion checks the values the searches changed."""
-    monkeypatch.setattr(staged_module, "_FULL_SHARE_BEFORE_LNS", ())
-    literal = sorted(greedy_roster(year, literal=True).chosen)
-    model = CpSatModel(year)
-    staged = StagedSolve(model)
-    assert staged._defers_completions
-    judgement = api._judge(year, literal)
-    assert judgement is not None
+    literal, model, staged, judgement = _deferring(year, monkeypatch)
     current = judgement.terms
     ceilings = {
         "deviation": current["deviation_centi"] - 3000,
@@ -693,13 +702,7 @@ def test_the_stages_from_the_soft_one_on_complete_their_roster_once(year, monkey
     final values are the checker's, term by term and rule by rule. (Without the soft penalty's
     change added up in the later stages, that check fails.) The total's relaxation takes at
     most ``_TOTAL_RELAX_MOST_S`` of the time there."""
-    monkeypatch.setattr(staged_module, "_FULL_SHARE_BEFORE_LNS", ())
-    literal = sorted(greedy_roster(year, literal=True).chosen)
-    model = CpSatModel(year)
-    staged = StagedSolve(model)
-    assert staged._defers_completions
-    judgement = api._judge(year, literal)
-    assert judgement is not None
+    literal, model, staged, judgement = _deferring(year, monkeypatch)
     completed: list[set[tuple[int, int]]] = []
     fixed_solver = model.fixed_solver
 
