@@ -959,6 +959,7 @@ class StagedSolve:
                 penalty_of_doctor=self._parts_of_doctors(run, name, solution),
                 on_improve=self._lns_progress(name, run.clock, run.progress, max(bound, lower)),
                 target=self._gap_target(max(bound, lower), ceilings.get(name)),
+                # (The soft stage's own change is its value.)
                 tracked="soft" if deferred and name != "soft" else None,
                 complete=not deferred,
                 changed=run.pending,
@@ -968,7 +969,7 @@ class StagedSolve:
                 value, solution = outcome.value, list(completed.response_proto.solution)
                 evaluated_by = completed
             elif outcome.changed:
-                self._defer(run, outcome.chosen, outcome.tracked if name != "soft" else 0)
+                self._defer(run, outcome.chosen, outcome.tracked)
                 value = outcome.value
                 if name in TRADED_STAGES and run.current[term] != value:
                     raise SolverError(
@@ -1074,10 +1075,7 @@ class StagedSolve:
             run.current, run.pending, run.unsolved = self.sat.current(polished), False, False
             # Where it completed deferred searches, the sums they added up are CP-SAT's too.
             summed = summed_deviations(self.sat.instance, set(run.best))
-            wrong = {k: v for k, v in summed.items() if run.current[TERM_OF_STAGE[k]] != v}
-            if wrong:
-                model = {k: run.current[TERM_OF_STAGE[k]] for k in wrong}
-                raise SolverError(f"the searches' sums {wrong} are not the model's {model}")
+            self._check_searched({TERM_OF_STAGE[k]: v for k, v in summed.items()}, run.current)
         if run.pending or run.unsolved:
             run.last_solver, run.current = self._settle(run.best, run.current, run.params)
         terms, penalties = self.sat.final_values(
@@ -1259,11 +1257,16 @@ class StagedSolve:
         solver = self.sat.fixed_solver(chosen, params)
         values = self.sat.current(solver)
         added_up = [TERM_OF_STAGE[name] for name in ("soft", "deviation", "total")]
-        wrong = {k: (current[k], values[k]) for k in added_up if values[k] != current.get(k)}
-        if wrong:
-            raise SolverError(f"the searches' values are not the model's: {wrong}")
+        self._check_searched({k: current.get(k) for k in added_up}, values)
         self.sat.hint_all(list(solver.response_proto.solution))
         return solver, values
+
+    @staticmethod
+    def _check_searched(searched: Mapping[str, int | None], values: Mapping[str, int]) -> None:
+        """Raise where a term's value the searches give differs from CP-SAT's (by term)."""
+        wrong = {k: (v, values[k]) for k, v in searched.items() if values[k] != v}
+        if wrong:
+            raise SolverError(f"the searches' values are not the model's: {wrong}")
 
     @staticmethod
     def _within_gap(value: int, bound: int) -> bool:
